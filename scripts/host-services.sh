@@ -31,13 +31,15 @@ done
 
 [ "$(id -u)" = 0 ] || die "must run as root"
 
-# One run at a time (two engineers or CI steps may call this concurrently).
-exec 9>/var/lock/ecloud-host-services.lock
-flock -w 600 9 || die "another host-services.sh is still running"
+# One run at a time (two engineers or CI steps may call this concurrently). Daemons started
+# below get `9>&-` so that they do not inherit (and keep holding) this lock.
+exec 9>/run/lock/ecloud-host-services.flock
+flock -w 300 9 || die "another host-services.sh is still running (lock /run/lock/ecloud-host-services.flock)"
 
-export DEBIAN_FRONTEND=noninteractive
+export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1
 
 DOCKERD_LOG=/var/log/ecloud-dockerd.log
+DOCKERD_PIDFILE=/var/run/docker.pid     # dockerd's default --pidfile
 REGISTRY_ADDR=127.0.0.1:5000
 REGISTRY_DIR=/var/lib/ecloud-registry
 REGISTRY_CONF=/etc/ecloud/registry.yml
@@ -82,10 +84,18 @@ install_packages() {
     return 0
   fi
   log "packages: installing ${missing[*]}"
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends \
-    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-    "${missing[@]}" >/dev/null
+  # Keep the packages' maintainer scripts from starting services (no init system here; this
+  # script starts what is needed itself), unless a policy is already in place.
+  local policy=/usr/sbin/policy-rc.d own_policy=false
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod 0755 "$policy"; own_policy=true
+  fi
+  local rc=0
+  { apt-get update -qq && apt-get install -y -qq --no-install-recommends \
+      -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+      "${missing[@]}" >/dev/null; } || rc=$?
+  if $own_policy; then rm -f "$policy"; fi
+  [ "$rc" = 0 ] || die "apt-get failed (exit $rc) installing ${missing[*]}"
   log "packages: installed ${missing[*]}"
 }
 
@@ -98,7 +108,7 @@ start_dockerd() {
     log "dockerd: already answering ($(docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?'))"
     return 0
   fi
-  local pidfile=/var/run/docker.pid pid
+  local pidfile=$DOCKERD_PIDFILE pid
   if [ -f "$pidfile" ]; then
     pid=$(cat "$pidfile" 2>/dev/null || true)
     if pid_alive "$pid"; then
@@ -114,10 +124,9 @@ start_dockerd() {
     log "dockerd: removing stale $pidfile (pid ${pid:-?} is gone)"
     rm -f "$pidfile"
   fi
-  # A containerd left behind by a dead dockerd keeps its own pid file; dockerd replaces it.
-  rm -f /var/run/docker/containerd/containerd.pid 2>/dev/null || true
+  # (a containerd left behind by a dead dockerd is adopted or replaced by dockerd itself)
   log "dockerd: starting (log $DOCKERD_LOG)"
-  setsid nohup dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null &
+  setsid nohup dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null 9>&- &
   local start=$SECONDS
   if ! wait_for 60 dockerd docker_answers; then
     tail -n 20 "$DOCKERD_LOG" >&2 || true
@@ -237,7 +246,7 @@ start_registry() {
   fi
   rm -f "$REGISTRY_PID"
   log "registry: starting docker-registry serve $REGISTRY_CONF (log $REGISTRY_LOG)"
-  setsid nohup docker-registry serve "$REGISTRY_CONF" >>"$REGISTRY_LOG" 2>&1 </dev/null &
+  setsid nohup docker-registry serve "$REGISTRY_CONF" >>"$REGISTRY_LOG" 2>&1 </dev/null 9>&- &
   echo $! >"$REGISTRY_PID"
   if ! wait_for 30 registry registry_answers; then
     tail -n 20 "$REGISTRY_LOG" >&2 || true
@@ -265,7 +274,7 @@ start_postgres() {
   else
     log "postgres: starting $PG_VERSION/$PG_CLUSTER"
     # A stale postmaster.pid (after an unclean stop) is handled by pg_ctl itself.
-    pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" start >/dev/null 2>&1 \
+    pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" start >/dev/null 2>&1 9>&- \
       || pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" status >/dev/null 2>&1 \
       || { tail -n 20 "/var/log/postgresql/postgresql-$PG_VERSION-$PG_CLUSTER.log" >&2 || true; die "postgres: pg_ctlcluster start failed"; }
     wait_for 60 postgres pg_ready || die "postgres: not answering on 127.0.0.1:$PG_PORT after 60 s"
