@@ -147,6 +147,10 @@ public final class DockerRuntime implements ContainerRuntime, AutoCloseable {
 
         @AttributeDefinition(description = "Image references must start with one of these; empty allows all")
         String[] images_allowed_prefixes() default {};
+
+        @AttributeDefinition(description = "Registries (host:port) this engine may pull a missing image from; "
+                + "references without one of these hosts are never pulled (never Docker Hub)")
+        String[] registries_pull() default {"127.0.0.1:5000"};
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(DockerRuntime.class);
@@ -172,6 +176,7 @@ public final class DockerRuntime implements ContainerRuntime, AutoCloseable {
     private final int pidsLimit;
     private final int stopGraceSeconds;
     private final List<String> allowedImagePrefixes;
+    private final Set<String> pullRegistries;
     private final DockerHttpClient httpClient;
     private final DockerClient client;
     private final DockerHttpClient probeHttpClient;
@@ -227,6 +232,8 @@ public final class DockerRuntime implements ContainerRuntime, AutoCloseable {
         this.apiVersion = config.api_version();
         this.pidsLimit = config.pids_limit();
         this.stopGraceSeconds = Math.max(0, config.stop_grace_seconds());
+        this.pullRegistries = Arrays.stream(config.registries_pull()).map(String::trim).filter(r -> !r.isEmpty())
+                .collect(java.util.stream.Collectors.toUnmodifiableSet());
         this.allowedImagePrefixes = Arrays.stream(config.images_allowed_prefixes()).map(String::trim)
                 .filter(p -> !p.isEmpty()).toList();
         String storageDir = config.storage_dir() == null ? "" : config.storage_dir().trim();
@@ -369,7 +376,7 @@ public final class DockerRuntime implements ContainerRuntime, AutoCloseable {
             ensureStorageMounted(id);
             return; // idempotent: an existing container is left as it is
         }
-        InspectImageResponse image = call("image " + spec.image(), () -> client.inspectImageCmd(spec.image()).exec());
+        InspectImageResponse image = imageFor(spec);
         Optional<Arch> imageArch = Arch.parse(image.getArch());
         if (imageArch.isPresent() && imageArch.get() != spec.arch()) {
             throw new RuntimeRejectedException("image " + spec.image() + " is for " + imageArch.get().id() + ", not "
@@ -1013,6 +1020,32 @@ public final class DockerRuntime implements ContainerRuntime, AutoCloseable {
             throw new IllegalStateException("cannot build a tar in memory", e);
         }
         return bytes.toByteArray();
+    }
+
+    /** The image, pulled first when it is missing and its reference names a registry this engine may pull from. */
+    private InspectImageResponse imageFor(ContainerSpec spec) {
+        String ref = spec.image();
+        try {
+            return call("image " + ref, () -> client.inspectImageCmd(ref).exec());
+        } catch (RuntimeNotFoundException missing) {
+            int slash = ref.indexOf('/');
+            if (slash < 0 || !pullRegistries.contains(ref.substring(0, slash))) throw missing;
+            int colon = ref.lastIndexOf(':');
+            if (colon < slash) throw missing;
+            LOG.info("pulling {} for {} from its registry", ref, spec.arch().id());
+            run("pull " + ref, () -> {
+                try {
+                    client.pullImageCmd(ref.substring(0, colon)).withTag(ref.substring(colon + 1))
+                            .withPlatform("linux/" + spec.arch().id())
+                            .exec(new com.github.dockerjava.api.async.ResultCallback.Adapter<com.github.dockerjava.api.model.PullResponseItem>())
+                            .awaitCompletion(5, java.util.concurrent.TimeUnit.MINUTES);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new RuntimeUnavailableException("interrupted while pulling " + ref, e);
+                }
+            });
+            return call("image " + ref, () -> client.inspectImageCmd(ref).exec());
+        }
     }
 
     private <T> T call(String action, Supplier<T> body) {

@@ -46,6 +46,24 @@ class ContainerSettingsTest {
     }
 
     @Test
+    void aMissingImageIsPulledFromTheInternalRegistryOnly() throws Exception {
+        String registryImage = "127.0.0.1:5000/samples/busybox:1.0";
+        try {
+            docker("image", "rm", "-f", registryImage);
+        } catch (AssertionError | Exception notThere) {
+            // not present: what the test wants
+        }
+        runtime.create(new ContainerSpec(id, "owner-7", registryImage, Arch.AMD64, 500, 64, 1, List.of(), List.of(),
+                Map.of(ContainerRuntimeContract.TEST_LABEL, "true")));
+        runtime.start(id);
+        assertEquals("x86_64", TestEngine.exec(runtime, id, "uname", "-m").stdout().trim());
+        String other = TestIds.next();
+        assertThrows(com.ecloud.compute.api.runtime.RuntimeNotFoundException.class, () -> runtime.create(
+                new ContainerSpec(other, "owner-7", "registry.example.invalid/x:1", Arch.AMD64, 500, 64, 1, List.of(),
+                        List.of(), Map.of(ContainerRuntimeContract.TEST_LABEL, "true"))));
+    }
+
+    @Test
     void theContainerIsHardenedAndLimited() throws Exception {
         runtime.create(new ContainerSpec(id, "owner-7", TestEngine.SMALL_IMAGE, Arch.AMD64, 4000, 300, 1,
                 List.of("/root"), List.of(), Map.of(ContainerRuntimeContract.TEST_LABEL, "true", "extra", "x")));
@@ -123,6 +141,11 @@ class ContainerSettingsTest {
         @Override
         public String[] images_allowed_prefixes() {
             return prefixes;
+        }
+
+        @Override
+        public String[] registries_pull() {
+            return new String[] {"127.0.0.1:5000"};
         }
     }
 }

@@ -88,6 +88,11 @@ final class TestEngine {
             public String[] images_allowed_prefixes() {
                 return new String[0];
             }
+
+            @Override
+            public String[] registries_pull() {
+                return new String[] {"127.0.0.1:5000"};
+            }
         };
     }
 
