@@ -37,8 +37,10 @@ record StoreSettings(String url, String user, String password, int poolSize) {
     static String embeddedUrl(String dataDir) {
         String dir = dataDir == null || dataDir.isBlank() ? DEFAULT_DATA_DIR : dataDir.trim();
         Path file = Path.of(dir).toAbsolutePath().normalize().resolve("db").resolve("compute");
-        // H2 closes the database when our pool closes; its own shutdown hook would race with deactivation
-        return "jdbc:h2:file:" + file + ";DB_CLOSE_ON_EXIT=FALSE";
+        // H2 closes the database when our pool closes; its own shutdown hook would race with deactivation.
+        // WRITE_DELAY=0: a commit reaches the file before it returns (the default 500 ms loses acknowledged
+        // writes when the process is killed)
+        return "jdbc:h2:file:" + file + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0";
     }
 
     Engine engine() {

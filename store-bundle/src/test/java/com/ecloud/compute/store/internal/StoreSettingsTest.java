@@ -15,14 +15,14 @@ class StoreSettingsTest {
     void emptyUrlMeansEmbeddedH2InTheDataDirectory() {
         StoreSettings settings = StoreSettings.of("", "", "", 10, "/var/lib/ecloud");
 
-        assertEquals("jdbc:h2:file:/var/lib/ecloud/db/compute;DB_CLOSE_ON_EXIT=FALSE", settings.url());
+        assertEquals("jdbc:h2:file:/var/lib/ecloud/db/compute;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0", settings.url());
         assertEquals(StoreSettings.Engine.H2, settings.engine());
     }
 
     @Test
     void withoutDataDirectoryTheEmbeddedDatabaseIsUnderDotData() {
         String expected = "jdbc:h2:file:" + Path.of("data").toAbsolutePath().resolve("db").resolve("compute")
-                + ";DB_CLOSE_ON_EXIT=FALSE";
+                + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0";
 
         assertEquals(expected, StoreSettings.of(" ", null, null, 10, null).url());
         assertEquals(expected, StoreSettings.of(null, null, null, 10, "").url());
