@@ -36,6 +36,8 @@ public final class EcTokenVerifier implements TokenVerifier {
     /** Our tokens are a few hundred bytes; anything this large is not one of them. */
     static final int MAX_TOKEN_LENGTH = 8192;
 
+    private static final int MAX_CACHED = 10_000;
+    private final java.util.Map<String, Verified> verified = new java.util.concurrent.ConcurrentHashMap<>();
     private final KeyFile keyFile;
     private final Duration clockSkew;
     private final Clock clock;
@@ -50,6 +52,23 @@ public final class EcTokenVerifier implements TokenVerifier {
     public Principal verify(String token) throws InvalidTokenException {
         if (token == null || token.isBlank()) throw new InvalidTokenException("missing token");
         if (token.length() > MAX_TOKEN_LENGTH) throw new InvalidTokenException("malformed token");
+        // an ES256 check costs ~1.5 ms of CPU: a token already verified with the current keys is only re-checked
+        // for expiry (the exact same string, so nothing in it can have changed)
+        SigningKeySet keys = keyFile.keys();
+        Verified known = verified.get(token);
+        if (known != null && known.keys() == keys && !clock.instant().isAfter(known.principal().expiresAt().plus(clockSkew))) {
+            return known.principal();
+        }
+        Principal principal = verifyFully(token, keys);
+        if (verified.size() >= MAX_CACHED) verified.clear(); // bounded; a full cache starts over
+        verified.put(token, new Verified(principal, keys));
+        return principal;
+    }
+
+    private record Verified(Principal principal, SigningKeySet keys) {
+    }
+
+    private Principal verifyFully(String token, SigningKeySet keys) throws InvalidTokenException {
 
         JWT parsed;
         try {
@@ -70,7 +89,7 @@ public final class EcTokenVerifier implements TokenVerifier {
         }
         String kid = header.getKeyID();
         if (kid == null || kid.isBlank()) throw new InvalidTokenException("token has no key id (kid)");
-        JWSVerifier verifier = keyFile.keys().verifierFor(kid);
+        JWSVerifier verifier = keys.verifierFor(kid);
         if (verifier == null) throw new InvalidTokenException("token is signed with an unknown key");
         boolean valid;
         try {

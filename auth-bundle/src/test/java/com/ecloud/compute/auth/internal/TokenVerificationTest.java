@@ -206,6 +206,25 @@ class TokenVerificationTest {
     }
 
     @Test
+    void aTokenVerifiedOnceIsStillRefusedOnceItExpires() throws Exception {
+        String token = issuer.issue("alice", List.of(), Duration.ofSeconds(60));
+        Instant[] now = {NOW};
+        Clock moving = new Clock() {
+            @Override public java.time.ZoneId getZone() { return ZoneOffset.UTC; }
+            @Override public Clock withZone(java.time.ZoneId zone) { return this; }
+            @Override public Instant instant() { return now[0]; }
+        };
+        TokenVerifier cached = keys.verifier(Duration.ZERO, moving);
+        assertEquals("alice", cached.verify(token).uid());
+        assertEquals("alice", cached.verify(token).uid(), "the second verification comes from the cache");
+        now[0] = NOW.plusSeconds(61);
+        assertEquals("token has expired", assertThrows(InvalidTokenException.class, () -> cached.verify(token)).getMessage());
+        String tampered = token.substring(0, token.length() - 2) + (token.endsWith("A") ? "BB" : "AA");
+        now[0] = NOW;
+        assertThrows(InvalidTokenException.class, () -> cached.verify(tampered));
+    }
+
+    @Test
     void refusesTokensFromTheFuture() throws Exception {
         ECDSASigner ours = new ECDSASigner(signingKey);
         JWTClaimsSet issuedLater = validClaims().issueTime(Date.from(NOW.plusSeconds(120))).build();

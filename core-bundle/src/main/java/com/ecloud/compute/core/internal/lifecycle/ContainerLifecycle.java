@@ -378,14 +378,20 @@ public class ContainerLifecycle {
                 return null;
             }
             String host = runtime.host();
+            // never placed before: nothing exists on the engine yet (placement is stored before create)
+            boolean firstPlacement = c.runtimeHost() == null;
             c = transition(id, x -> x.withRuntimeHost(host).withStatus(ContainerStatus.INITIALIZING, null)).orElse(null);
             if (c == null) return null;
             try {
-                try {
-                    runtime.inspect(id);
-                    writeAuthorizedKeys(c); // an existing engine container: refresh its keys
-                } catch (RuntimeNotFoundException missing) {
+                if (firstPlacement) {
                     runtime.create(spec(c, runtime));
+                } else {
+                    try {
+                        runtime.inspect(id);
+                        writeAuthorizedKeys(c); // an existing engine container: refresh its keys
+                    } catch (RuntimeNotFoundException missing) {
+                        runtime.create(spec(c, runtime));
+                    }
                 }
                 runtime.start(id);
                 if (runtime.inspect(id).running()) {
