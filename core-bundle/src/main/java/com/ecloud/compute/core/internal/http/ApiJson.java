@@ -125,6 +125,8 @@ public class ApiJson {
         // nested locations ("start marker at [Source: REDACTED ...; line: 1, column: 1]") say more than needed
         message = SOURCE_LOCATION.matcher(message).replaceAll("line $1, column $2");
         message = message.replaceAll("\\s+", " ").strip();
+        // Jackson names its own settings in some messages ("from `StreamReadConstraints.getMaxNestingDepth()`")
+        message = message.replaceAll(",?\\s*from `[^`]*`", "").replaceAll("`[A-Za-z0-9_.$]+\\(\\)`", "a limit");
         if (message.length() > MAX_REASON_CHARS) message = message.substring(0, MAX_REASON_CHARS) + "...";
         return message + at(e.getLocation());
     }
