@@ -446,6 +446,11 @@ public abstract class ContainerRuntimeContract {
         assertTrue(volumeRoot.containsAll(imageRoot), () -> volumeRoot + " lacks some of " + imageRoot);
         assertTrue(volumeRoot.contains(".ssh"), () -> volumeRoot.toString());
         assertEquals(imageRootMode, exec(id, "stat", "-c", "%a %u", "/root").stdout());
+
+        // a second container of the same image is seeded alike (a runtime may reuse what it read the first time)
+        String second = createAndStart(spec(Arch.AMD64, distroImage(Arch.AMD64), List.of("/root")));
+        assertEquals(volumeRoot, lines(exec(second, "ls", "-A", "/root").stdout()));
+        assertEquals(imageRootMode, exec(second, "stat", "-c", "%a %u", "/root").stdout());
     }
 
     @Test

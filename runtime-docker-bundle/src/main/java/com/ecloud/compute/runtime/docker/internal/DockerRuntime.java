@@ -177,6 +177,9 @@ public final class DockerRuntime implements ContainerRuntime, AutoCloseable {
     private final int stopGraceSeconds;
     private final List<String> allowedImagePrefixes;
     private final Set<String> pullRegistries;
+    private final Path seedCache;
+    /** Image content at a mount path larger than this is copied per create instead of kept. */
+    private static final long MAX_CACHED_SEED_BYTES = 16L << 20;
     private final DockerHttpClient httpClient;
     private final DockerClient client;
     private final DockerHttpClient probeHttpClient;
@@ -238,6 +241,8 @@ public final class DockerRuntime implements ContainerRuntime, AutoCloseable {
                 .filter(p -> !p.isEmpty()).toList();
         String storageDir = config.storage_dir() == null ? "" : config.storage_dir().trim();
         this.volumes = new LoopVolumes(storageDir.isEmpty() ? dataDirectory.resolve("volumes") : Path.of(storageDir));
+        // beside the volumes, not among them (every directory there is taken for a container's volume)
+        this.seedCache = volumes.root().toAbsolutePath().resolveSibling(volumes.root().getFileName() + "-image-seeds");
         this.reaper = new ProcessReaper(localEngine);
         this.engineSocket = new EngineSocket(dockerHost, apiVersion);
 
@@ -386,7 +391,7 @@ public final class DockerRuntime implements ContainerRuntime, AutoCloseable {
         if (!arches.isEmpty() && !arches.contains(spec.arch())) {
             throw new RuntimeUnsupportedException("host " + host + " does not run " + spec.arch().id());
         }
-        List<Mount> mounts = prepareStorage(spec);
+        List<Mount> mounts = prepareStorage(spec, image.getId());
 
         Map<String, String> labels = new LinkedHashMap<>(spec.labels());
         labels.put(LABEL_ID, id);
@@ -429,7 +434,8 @@ public final class DockerRuntime implements ContainerRuntime, AutoCloseable {
         if (!spec.authorizedKeys().isEmpty()) {
             String keys = String.join("\n", spec.authorizedKeys()) + "\n";
             try {
-                writeFile(id, "/root/.ssh/authorized_keys", keys.getBytes(StandardCharsets.UTF_8), 0600);
+                byte[] content = keys.getBytes(StandardCharsets.UTF_8);
+                if (!writeKeysOnVolume(spec, content)) writeFile(id, "/root/.ssh/authorized_keys", content, 0600);
             } catch (RuntimeFailure e) {
                 // without its keys the container is not what was asked for: a retry must create it again
                 removeQuietly(id);
@@ -666,13 +672,13 @@ public final class DockerRuntime implements ContainerRuntime, AutoCloseable {
     // ------------------------------------------------------------------------------------------------------------
 
     /** Creates (or grows) and mounts the volume, seeds new mount path directories, returns the bind mounts. */
-    private List<Mount> prepareStorage(ContainerSpec spec) {
+    private List<Mount> prepareStorage(ContainerSpec spec, String imageId) {
         if (spec.mountPaths().isEmpty()) return List.of();
         requireLocalStorage();
         String id = spec.containerId();
         try {
             volumes.ensure(id, spec.storageGb());
-            seedMountPaths(spec);
+            seedMountPaths(spec, imageId);
         } catch (IOException e) {
             throw new RuntimeUnavailableException("cannot prepare the storage of " + id + ": " + e.getMessage(), e);
         }
@@ -689,19 +695,27 @@ public final class DockerRuntime implements ContainerRuntime, AutoCloseable {
      * Gives each mount path that has no directory in the volume yet one, with the image's content at that path
      * when it has some (e.g. /root's dot files), copied from a created (never started) helper container.
      */
-    private void seedMountPaths(ContainerSpec spec) throws IOException {
+    private void seedMountPaths(ContainerSpec spec, String imageId) throws IOException {
         String id = spec.containerId();
         Path mountPoint = volumes.mountPoint(id);
-        String helper = null;
+        String[] helper = {null};
         try {
             for (String mountPath : spec.mountPaths()) {
                 Path dir = volumes.directoryFor(id, mountPath);
                 requireRealDirectories(mountPoint, dir.getParent());
                 createDirectories(mountPoint, dir.getParent());
                 if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) continue;
-                if (helper == null) helper = createSeedHelper(spec);
-                boolean copied = copyFromImage(helper, mountPath, dir.getParent());
-                if (!copied || Files.isSymbolicLink(dir) || !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                Path content = imageContent(spec, imageId, mountPath, helper);
+                if (content != null) {
+                    try (InputStream in = Files.newInputStream(content)) {
+                        // GNU tar as root keeps owners and modes; it refuses members with ".." or absolute names
+                        HostCommand.run(List.of("tar", "-x", "-p", "--numeric-owner", "-f", "-", "-C",
+                                dir.getParent().toString()), in, 600);
+                    } finally {
+                        if (!content.startsWith(seedCache)) Files.deleteIfExists(content);
+                    }
+                }
+                if (content == null || Files.isSymbolicLink(dir) || !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
                     // nothing there in the image, or not a directory: start empty (a symlink is never followed)
                     if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) Files.delete(dir);
                     Files.createDirectory(dir);
@@ -710,7 +724,79 @@ public final class DockerRuntime implements ContainerRuntime, AutoCloseable {
                 }
             }
         } finally {
-            if (helper != null) removeHelper(helper);
+            if (helper[0] != null) removeHelper(helper[0]);
+        }
+    }
+
+    /**
+     * The image's content at {@code path} as a tar file, or null when the image has nothing there. Small archives
+     * are kept per image id (content-addressed, so a re-tagged image gets its own), which spares later creates the
+     * helper container; larger ones are a temporary file the caller deletes.
+     */
+    private Path imageContent(ContainerSpec spec, String imageId, String path, String[] helper) throws IOException {
+        String key = sha256(imageId + "\0" + path);
+        Path cached = seedCache.resolve(key + ".tar");
+        Path absent = seedCache.resolve(key + ".absent");
+        if (Files.isRegularFile(cached, LinkOption.NOFOLLOW_LINKS)) return cached;
+        if (Files.exists(absent, LinkOption.NOFOLLOW_LINKS)) return null;
+        Files.createDirectories(seedCache);
+        if (helper[0] == null) helper[0] = createSeedHelper(spec);
+        InputStream archive;
+        try {
+            archive = client.copyArchiveFromContainerCmd(helper[0], path).exec();
+        } catch (NotFoundException nothingThere) {
+            Files.write(absent, new byte[0]);
+            return null;
+        } catch (RuntimeException e) {
+            throw failure("seed " + path, e);
+        }
+        Path temp = Files.createTempFile(seedCache, key, ".part");
+        try (InputStream in = archive) {
+            Files.copy(in, temp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(temp);
+            throw e;
+        }
+        if (Files.size(temp) > MAX_CACHED_SEED_BYTES) return temp;
+        // identical content if two creates raced: replacing is harmless
+        Files.move(temp, cached, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        return cached;
+    }
+
+    /**
+     * Writes authorized_keys straight into the volume when /root is a mount path (the usual case): the container
+     * was just created and has never run, so nothing inside it can race the write. The .ssh directory must be a
+     * real directory (never a link), and the file is replaced by a rename, which never follows a link either.
+     *
+     * @return false when /root is not on the volume (the caller writes through the engine)
+     */
+    private boolean writeKeysOnVolume(ContainerSpec spec, byte[] content) {
+        if (!localEngine || !spec.mountPaths().contains("/root")) return false;
+        String id = spec.containerId();
+        try {
+            Path ssh = volumes.directoryFor(id, "/root").resolve(".ssh");
+            requireRealDirectories(volumes.mountPoint(id), ssh);
+            if (!Files.exists(ssh, LinkOption.NOFOLLOW_LINKS)) {
+                Files.createDirectory(ssh);
+                Files.setPosixFilePermissions(ssh, PosixFilePermissions.fromString("rwx------"));
+            }
+            Path temp = Files.createTempFile(ssh, ".authorized_keys", ".tmp");
+            Files.write(temp, content);
+            Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-------"));
+            Files.move(temp, ssh.resolve("authorized_keys"), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            return true;
+        } catch (IOException e) {
+            throw new RuntimeUnavailableException("cannot write the authorized keys of " + id + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String sha256(String text) {
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(digest);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
     }
 
@@ -733,23 +819,6 @@ public final class DockerRuntime implements ContainerRuntime, AutoCloseable {
         } catch (RuntimeException e) {
             LOG.warn("cannot remove the helper container {}: {}", helper, e.toString());
         }
-    }
-
-    /** Extracts the image's {@code path} into {@code into}; false when the image has nothing there. */
-    private boolean copyFromImage(String helper, String path, Path into) throws IOException {
-        InputStream archive;
-        try {
-            archive = client.copyArchiveFromContainerCmd(helper, path).exec();
-        } catch (NotFoundException nothingThere) {
-            return false;
-        } catch (RuntimeException e) {
-            throw failure("seed " + path, e);
-        }
-        try (InputStream in = archive) {
-            // GNU tar as root keeps owners and modes; it refuses members with ".." or absolute names
-            HostCommand.run(List.of("tar", "-x", "-p", "--numeric-owner", "-f", "-", "-C", into.toString()), in, 600);
-        }
-        return true;
     }
 
     private void ensureStorageMounted(String containerId) {
