@@ -55,14 +55,15 @@ public interface ContainerRuntime {
 
     /**
      * Stops it: a signal to its main process, then a kill after {@code grace}; returns once it has stopped.
-     * Stopping a stopped container succeeds.
+     * Stopping a stopped container succeeds; stopping one the engine does not have is
+     * {@link RuntimeNotFoundException}.
      */
     void stop(String containerId, Duration grace);
 
     /** Removes the container (stopping it first), keeping its storage. Removing a missing one succeeds. */
     void remove(String containerId);
 
-    /** Removes the container's storage. Removing missing storage succeeds. */
+    /** Removes the container's storage (and the container first, if it still exists). Removing missing storage succeeds. */
     void removeStorage(String containerId);
 
     /** The engine's view of one container; {@link RuntimeNotFoundException} when it has none of that id. */
@@ -76,8 +77,9 @@ public interface ContainerRuntime {
 
     /**
      * Streams the container's log (what its main process writes to stdout and stderr): the last
-     * {@code request.tail()} lines, then new lines while {@code request.follow()}. Lines reach the listener in
-     * order on a thread of the runtime's; closing the returned handle stops reading from the engine.
+     * {@code request.tail()} lines (all of them when negative), then new lines while {@code request.follow()}.
+     * Lines reach the listener in order on a thread of the runtime's; closing the returned handle stops reading
+     * from the engine.
      */
     Closeable logs(String containerId, LogRequest request, LogListener listener);
 
@@ -95,7 +97,8 @@ public interface ContainerRuntime {
 
     /**
      * A host endpoint on which {@code port} of the container can be reached from this machine (a loopback
-     * address on a local engine). The same endpoint is returned while the container keeps running.
+     * address on a local engine). It can be asked for any existing container; connections fail while the
+     * container is not running; the same endpoint is returned until the container is removed.
      */
     HostEndpoint expose(String containerId, int port);
 
