@@ -72,6 +72,16 @@ public interface ContainerRuntime {
     /** Every container of the platform on this host, for reconciliation. */
     List<RuntimeState> list();
 
+    /**
+     * Ids of the containers that have storage on this host, with or without an engine container (an interrupted
+     * create can leave storage alone), so that the platform can remove what it does not know.
+     *
+     * @since 1.1
+     */
+    default List<String> storageIds() {
+        return List.of();
+    }
+
     /** Current resource use of a container. */
     Usage usage(String containerId);
 

@@ -425,7 +425,9 @@ public abstract class ContainerRuntimeContract {
         assertEquals("one\ntwo\n" + KEY_1 + "\n" + KEY_2 + "\n", exec(id, "sh", "-c", check).stdout(), "after re-creation");
 
         runtime.remove(id);
+        assertTrue(runtime.storageIds().contains(id), "storage without its container is listed");
         runtime.removeStorage(id);
+        assertFalse(runtime.storageIds().contains(id), "removed storage is not listed");
         runtime.create(spec);
         runtime.start(id);
         assertEquals(1, exec(id, "test", "-e", "/var/data/f").exitCode(), "storage removed");

@@ -562,8 +562,17 @@ public class ContainerLifecycle {
                 return null;
             });
         }
-        // engine containers the store does not know: removed once they have been seen for the grace window
-        for (String orphan : byId.keySet()) {
+        // engine containers (or storage left by an interrupted create) the store does not know: removed once they
+        // have been seen for the grace window
+        Set<String> unknown = new java.util.HashSet<>(byId.keySet());
+        try {
+            for (String id : runtime.storageIds()) {
+                if (containers.find(id).isEmpty()) unknown.add(id);
+            }
+        } catch (RuntimeFailure e) {
+            LOG.info("storage of host {} not listed: {}", host, e.getMessage());
+        }
+        for (String orphan : unknown) {
             if (containers.find(orphan).isPresent()) continue; // created since the listing
             Instant first = orphansSeen.computeIfAbsent(host + "/" + orphan, k -> now);
             if (Duration.between(first, now).getSeconds() >= config.orphan_grace_seconds()) {
@@ -578,7 +587,7 @@ public class ContainerLifecycle {
                 orphansSeen.remove(host + "/" + orphan);
             }
         }
-        orphansSeen.keySet().removeIf(k -> k.startsWith(host + "/") && !byId.containsKey(k.substring(host.length() + 1)));
+        orphansSeen.keySet().removeIf(k -> k.startsWith(host + "/") && !unknown.contains(k.substring(host.length() + 1)));
     }
 
     private static RuntimeState runtimeState(ContainerRuntime runtime, String id) {

@@ -197,6 +197,19 @@ class ContainerLifecycleTest {
     }
 
     @Test
+    void storageLeftWithoutAContainerIsRemovedButKnownStorageIsKept() throws Exception {
+        start(Map.of("orphan_grace_seconds", 0));
+        lifecycle.bindRuntime(runtime);
+        Container c = lifecycle.create("alice", request(InstanceType.TINY));
+        awaitStatus(c.id(), ContainerStatus.RUNNING);
+        runtime.storage.add("yyyy8888"); // an interrupted create: storage, no engine container, no record
+        lifecycle.reconcileHost("fake-1");
+        assertFalse(runtime.storage.contains("yyyy8888"));
+        assertTrue(runtime.storage.contains(c.id()));
+        assertEquals(ContainerStatus.RUNNING, stores.find(c.id()).orElseThrow().status());
+    }
+
+    @Test
     void aContainerOverItsStorageIsStoppedWithAReason() throws Exception {
         start(Map.of());
         lifecycle.bindRuntime(runtime);

@@ -108,6 +108,11 @@ final class FakeRuntime implements ContainerRuntime {
     }
 
     @Override
+    public List<String> storageIds() {
+        return new ArrayList<>(storage);
+    }
+
+    @Override
     public Usage usage(String id) {
         require(id);
         return usage;

@@ -513,6 +513,21 @@ public final class DockerRuntime implements ContainerRuntime, AutoCloseable {
     }
 
     @Override
+    public List<String> storageIds() {
+        List<String> ids = new ArrayList<>();
+        if (!Files.isDirectory(volumes.root())) return ids;
+        try (java.nio.file.DirectoryStream<Path> dirs = Files.newDirectoryStream(volumes.root())) {
+            for (Path dir : dirs) {
+                String name = dir.getFileName().toString();
+                if (CONTAINER_ID.matcher(name).matches() && Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) ids.add(name);
+            }
+        } catch (IOException e) {
+            throw new RuntimeUnavailableException("cannot list the volumes of host " + host + ": " + e.getMessage(), e);
+        }
+        return ids;
+    }
+
+    @Override
     public List<RuntimeState> list() {
         return call("list", () -> {
             List<RuntimeState> states = new ArrayList<>();
