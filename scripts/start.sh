@@ -57,7 +57,7 @@ until curl -sf "$URL/readyz" >/dev/null 2>&1; do
   sleep 0.5
 done
 log "ready in $(elapsed "$t") s"
-TOKEN=$(java -jar "$JAR" token "$USER_ID" --ttl 24h --data "$DATA")
+TOKEN=$(java -jar "$JAR" token "$USER_ID" --ttl 24h --data "$DATA" 2>>"$DATA/ecloud.log")
 echo
 echo "API:   $URL/compute"
 echo "Token: $TOKEN"
