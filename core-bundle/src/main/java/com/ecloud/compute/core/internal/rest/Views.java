@@ -13,12 +13,12 @@ import com.ecloud.compute.api.runtime.Usage;
 import com.ecloud.compute.core.internal.config.PlatformConfig;
 
 /** The JSON shapes of the Compute API, field names exactly as the contract spells them. */
-final class Views {
+public final class Views {
 
     private Views() {
     }
 
-    static Map<String, Object> container(Container c, Optional<Usage> usage, PlatformConfig config) {
+    public static Map<String, Object> container(Container c, Optional<Usage> usage, PlatformConfig config) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("id", c.id());
         m.put("name", c.name());
