@@ -192,6 +192,17 @@ public class ContainerLifecycle {
         return containers.findOwned(ownerId, id).orElseThrow(() -> notFound(id));
     }
 
+    /**
+     * The runtime that holds {@code c}, for streaming its logs or running a process in it.
+     *
+     * @throws ApiException 503 when the container is not placed yet or its host's runtime is away
+     */
+    public ContainerRuntime runtimeOf(Container c) {
+        ContainerRuntime runtime = requireRuntimePresent(c);
+        if (runtime == null) throw ApiException.unavailable("container " + c.id() + " is not placed on a host yet");
+        return runtime;
+    }
+
     /** Last measured resource use; empty until measured, or when not running. */
     public Optional<Usage> usage(String id) {
         return Optional.ofNullable(usage.get(id));
