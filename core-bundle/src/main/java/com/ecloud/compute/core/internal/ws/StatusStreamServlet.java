@@ -1,7 +1,6 @@
 package com.ecloud.compute.core.internal.ws;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,12 +27,9 @@ import org.slf4j.LoggerFactory;
 import com.ecloud.compute.api.event.ContainerEvent;
 import com.ecloud.compute.api.event.ContainerEventListener;
 import com.ecloud.compute.api.model.Container;
-import com.ecloud.compute.auth.InvalidTokenException;
 import com.ecloud.compute.auth.Principal;
 import com.ecloud.compute.auth.TokenVerifier;
-import com.ecloud.compute.core.internal.http.ApiError;
 import com.ecloud.compute.core.internal.http.ApiJson;
-import com.ecloud.compute.core.internal.http.BearerToken;
 import com.ecloud.compute.core.internal.lifecycle.ContainerLifecycle;
 import com.ecloud.compute.core.internal.rest.Views;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -99,34 +95,23 @@ public class StatusStreamServlet extends HttpServlet implements ContainerEventLi
 
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
-        Principal principal;
-        try {
-            Optional<String> token = BearerToken.extract(values(request.getHeaders("Authorization")),
-                    queryValues(request));
-            if (token.isEmpty()) {
-                refuse(response, 401, "missing bearer token", "Bearer");
-                return;
-            }
-            principal = verifier.verify(token.get());
-        } catch (InvalidTokenException e) {
-            String reason = e.getMessage() == null || e.getMessage().isBlank() ? "invalid token" : e.getMessage();
-            refuse(response, 401, reason, "Bearer error=\"invalid_token\"");
-            return;
-        }
+        Optional<Principal> authenticated = UpgradeRequests.authenticate(request, response, verifier);
+        if (authenticated.isEmpty()) return;
+        Principal principal = authenticated.get();
         String uid = principal.uid();
         String scope = "compute." + uid;
         if (!principal.permits(scope, "read")) {
-            refuse(response, 403, "token lacks scope " + scope + " with action read", null);
+            UpgradeRequests.refuse(response, 403, "token lacks scope " + scope + " with action read", null);
             return;
         }
         JettyWebSocketServerContainer container = JettyWebSocketServerContainer.getContainer(getServletContext());
         if (container == null) {
             LOG.error("no Jetty WebSocket container: is org.apache.felix.jetty.websocket.enable=true set?");
-            refuse(response, 503, "WebSocket support is not available", null);
+            UpgradeRequests.refuse(response, 503, "WebSocket support is not available", null);
             return;
         }
         if (!hub.reserve(uid)) {
-            refuse(response, 429, "too many status sockets for this user (at most "
+            UpgradeRequests.refuse(response, 429, "too many status sockets for this user (at most "
                     + Math.max(1, config.max_sockets_per_user()) + ")", null);
             return;
         }
@@ -142,7 +127,7 @@ public class StatusStreamServlet extends HttpServlet implements ContainerEventLi
         }
         if (!upgraded && !response.isCommitted()) {
             // not a WebSocket handshake (e.g. a plain GET)
-            refuse(response, 400, "WebSocket upgrade required", null);
+            UpgradeRequests.refuse(response, 400, "WebSocket upgrade required", null);
         }
     }
 
@@ -175,25 +160,5 @@ public class StatusStreamServlet extends HttpServlet implements ContainerEventLi
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("status message not serialisable", e);
         }
-    }
-
-    /** Answers without upgrading; writes the body itself so the error page never sees the query string. */
-    private static void refuse(HttpServletResponse response, int status, String reason, String challenge)
-            throws IOException {
-        response.setStatus(status);
-        if (challenge != null) response.setHeader("WWW-Authenticate", challenge);
-        response.setContentType("application/json");
-        byte[] body = ApiError.client(status, reason).json().getBytes(StandardCharsets.UTF_8);
-        response.setContentLength(body.length);
-        response.getOutputStream().write(body);
-    }
-
-    private static List<String> values(java.util.Enumeration<String> e) {
-        return e == null ? List.of() : java.util.Collections.list(e);
-    }
-
-    private static List<String> queryValues(HttpServletRequest request) {
-        String[] v = request.getParameterValues(BearerToken.QUERY_PARAMETER);
-        return v == null ? List.of() : List.of(v);
     }
 }

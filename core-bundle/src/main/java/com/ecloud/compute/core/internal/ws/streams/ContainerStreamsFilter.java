@@ -1,9 +1,8 @@
 package com.ecloud.compute.core.internal.ws.streams;
 
+import com.ecloud.compute.core.internal.ws.UpgradeRequests;
+
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.util.Collections;
-import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -28,13 +27,10 @@ import org.slf4j.LoggerFactory;
 import com.ecloud.compute.api.model.Container;
 import com.ecloud.compute.api.model.ContainerStatus;
 import com.ecloud.compute.api.runtime.ContainerRuntime;
-import com.ecloud.compute.auth.InvalidTokenException;
 import com.ecloud.compute.auth.Principal;
 import com.ecloud.compute.auth.TokenVerifier;
-import com.ecloud.compute.core.internal.http.ApiError;
 import com.ecloud.compute.core.internal.http.ApiException;
 import com.ecloud.compute.core.internal.http.ApiJson;
-import com.ecloud.compute.core.internal.http.BearerToken;
 import com.ecloud.compute.core.internal.lifecycle.ContainerLifecycle;
 
 import jakarta.servlet.Filter;
@@ -119,30 +115,19 @@ public class ContainerStreamsFilter implements Filter {
         try {
             serve(stream.get(), request, response);
         } catch (ApiException e) {
-            refuse(response, e.status(), e.getMessage(), null);
+            UpgradeRequests.refuse(response, e.status(), e.getMessage(), null);
         }
     }
 
     private void serve(StreamRequest stream, HttpServletRequest request, HttpServletResponse response) throws IOException {
-        Principal principal;
-        try {
-            Optional<String> token = BearerToken.extract(values(request.getHeaders("Authorization")),
-                    params(request, BearerToken.QUERY_PARAMETER));
-            if (token.isEmpty()) {
-                refuse(response, 401, "missing bearer token", "Bearer");
-                return;
-            }
-            principal = verifier.verify(token.get());
-        } catch (InvalidTokenException e) {
-            String reason = e.getMessage() == null || e.getMessage().isBlank() ? "invalid token" : e.getMessage();
-            refuse(response, 401, reason, "Bearer error=\"invalid_token\"");
-            return;
-        }
+        Optional<Principal> authenticated = UpgradeRequests.authenticate(request, response, verifier);
+        if (authenticated.isEmpty()) return;
+        Principal principal = authenticated.get();
         String uid = principal.uid();
         String scope = "compute." + uid + ".containers." + stream.containerId();
         String action = stream.kind().action;
         if (!principal.permits(scope, action)) {
-            refuse(response, 403, "token lacks scope " + scope + " with action " + action, null);
+            UpgradeRequests.refuse(response, 403, "token lacks scope " + scope + " with action " + action, null);
             return;
         }
         int tail = 0;
@@ -150,25 +135,25 @@ public class ContainerStreamsFilter implements Filter {
             try {
                 tail = StreamRequest.tail(request.getParameterValues("tail"), DEFAULT_TAIL, Math.max(0, config.max_tail()));
             } catch (IllegalArgumentException e) {
-                refuse(response, 400, e.getMessage(), null);
+                UpgradeRequests.refuse(response, 400, e.getMessage(), null);
                 return;
             }
         }
         // 404 for another user's container, exactly as the REST API
         Container container = lifecycle.get(uid, stream.containerId());
         if (container.status() != ContainerStatus.RUNNING) {
-            refuse(response, 409, "container is not running", null);
+            UpgradeRequests.refuse(response, 409, "container is not running", null);
             return;
         }
         ContainerRuntime runtime = lifecycle.runtimeOf(container);
         JettyWebSocketServerContainer ws = JettyWebSocketServerContainer.getContainer(request.getServletContext());
         if (ws == null) {
             LOG.error("no Jetty WebSocket container: is org.apache.felix.jetty.websocket.enable=true set?");
-            refuse(response, 503, "WebSocket support is not available", null);
+            UpgradeRequests.refuse(response, 503, "WebSocket support is not available", null);
             return;
         }
         if (!slots.reserve(uid)) {
-            refuse(response, 429, "too many log and terminal sockets for this user (at most " + slots.max() + ")", null);
+            UpgradeRequests.refuse(response, 429, "too many log and terminal sockets for this user (at most " + slots.max() + ")", null);
             return;
         }
         String id = container.id();
@@ -187,31 +172,11 @@ public class ContainerStreamsFilter implements Filter {
         }
         if (!upgraded && !response.isCommitted()) {
             // not a WebSocket handshake (e.g. a plain GET)
-            refuse(response, 400, "WebSocket upgrade required", null);
+            UpgradeRequests.refuse(response, 400, "WebSocket upgrade required", null);
         }
     }
 
     private void closed(StreamSocket socket) {
         if (sockets.remove(socket)) slots.release(socket.uid);
-    }
-
-    /** Answers without upgrading; writes the body itself so the error page never sees the query string. */
-    private static void refuse(HttpServletResponse response, int status, String reason, String challenge)
-            throws IOException {
-        response.setStatus(status);
-        if (challenge != null) response.setHeader("WWW-Authenticate", challenge);
-        response.setContentType("application/json");
-        byte[] body = ApiError.client(status, reason).json().getBytes(StandardCharsets.UTF_8);
-        response.setContentLength(body.length);
-        response.getOutputStream().write(body);
-    }
-
-    private static List<String> values(java.util.Enumeration<String> e) {
-        return e == null ? List.of() : Collections.list(e);
-    }
-
-    private static List<String> params(HttpServletRequest request, String name) {
-        String[] v = request.getParameterValues(name);
-        return v == null ? List.of() : List.of(v);
     }
 }
