@@ -30,7 +30,7 @@ public class RequestBodyLimit implements ContainerRequestFilter {
     public void filter(ContainerRequestContext request) {
         String length = request.getHeaderString(HttpHeaders.CONTENT_LENGTH);
         if (length != null && exceeds(length.strip())) {
-            drainModestBody(request, length.strip());
+            drainRefusedBody(request);
             request.abortWith(ApiError.from(ApiJson.bodyTooLarge()).toResponse());
             return;
         }
@@ -38,19 +38,22 @@ public class RequestBodyLimit implements ContainerRequestFilter {
     }
 
     /**
-     * Reads and discards a body of at most {@link #DRAIN_LIMIT} bytes: clients that send the whole body before
-     * reading the answer (most do, without Expect: 100-continue) then see the 413 instead of a reset connection.
-     * Larger bodies are not read; Jetty closes the connection after the answer.
+     * Reads and discards the body of a request that is refused before a resource reads it (401, 413), up to
+     * {@link #DRAIN_LIMIT} bytes: clients that send the whole body before reading the answer (most do, without
+     * Expect: 100-continue) then see the refusal, and their kept-alive connection stays usable, instead of a
+     * reset. Larger bodies are not read; Jetty closes the connection after the answer.
      */
-    private static void drainModestBody(ContainerRequestContext request, String length) {
+    static void drainRefusedBody(ContainerRequestContext request) {
         try {
-            if (Long.parseLong(length) > DRAIN_LIMIT) return;
+            String length = request.getHeaderString(HttpHeaders.CONTENT_LENGTH);
+            if (length != null && Long.parseLong(length.strip()) > DRAIN_LIMIT) return;
+            if (!request.hasEntity()) return;
             java.io.InputStream in = request.getEntityStream();
             byte[] buffer = new byte[64 * 1024];
             long total = 0;
             for (int n; total <= DRAIN_LIMIT && (n = in.read(buffer)) > 0; ) total += n;
         } catch (NumberFormatException | java.io.IOException e) {
-            // nothing more to do: the answer is 413 either way
+            // nothing more to do: the request is refused either way
         }
     }
 
