@@ -355,6 +355,57 @@ class ErrorsIT {
         assertTrue(wrong.isEmpty(), "not in the JSON error shape:\n" + String.join("\n", wrong));
     }
 
+    @Test
+    void aBodyNothingReadsLeavesTheConnectionUsable() throws Exception {
+        // The headers go first and the body a moment later, as many clients write them: refused or ignored
+        // before its body arrives, the request must still leave the kept-alive connection open for the next.
+        PlatformProcess p = platform.get();
+        String token = p.token(uid);
+        String[][] requests = {{"POST", "/compute/images"}, {"POST", c + "/mounts"},
+                {"POST", c + "/reboot"}, {"POST", "/compute/containers/zzzzzzzz/start"}, {"GET", "/compute/ssh-keys"}};
+        int[] expected = {405, 405, 404, 404, 200};
+        try (java.net.Socket socket = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), p.port())) {
+            socket.setSoTimeout(10_000);
+            var out = socket.getOutputStream();
+            var in = new java.io.BufferedInputStream(socket.getInputStream());
+            for (int round = 0; round < 2; round++) {
+                for (int i = 0; i < requests.length; i++) {
+                    byte[] body = "{\"mount_paths\":[\"/root\"]}".getBytes(StandardCharsets.UTF_8);
+                    out.write((requests[i][0] + " " + requests[i][1] + " HTTP/1.1\r\nHost: localhost\r\n"
+                            + "Authorization: Bearer " + token + "\r\nContent-Type: application/json\r\n"
+                            + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                    Thread.sleep(100);
+                    out.write(body);
+                    out.flush();
+                    String head = readHead(in);
+                    assertTrue(head.startsWith("HTTP/1.1 " + expected[i] + " "), requests[i][1] + ": " + head);
+                    assertFalse(head.toLowerCase(java.util.Locale.ROOT).contains("connection: close"), head);
+                    in.readNBytes(contentLength(head));
+                }
+            }
+        }
+    }
+
+    private static String readHead(java.io.InputStream in) throws java.io.IOException {
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) throw new java.io.EOFException("connection closed after: " + head);
+            head.append((char) b);
+        }
+        return head.toString();
+    }
+
+    private static int contentLength(String head) {
+        for (String line : head.split("\r\n")) {
+            if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+                return Integer.parseInt(line.substring(line.indexOf(':') + 1).strip());
+            }
+        }
+        throw new AssertionError("no Content-Length: " + head);
+    }
+
     /** One valid public key line, made once. */
     static final class SshKeyLine {
         private static String line;
