@@ -175,14 +175,18 @@ class WebSocketStatusIT {
 
         // API-driven: create -> pending, initializing, running, in that order
         String id = Fixtures.createBusybox(alice, "alice-second", aliceKey).path("id").asText();
-        aliceWs.awaitStatus(id, "pending");
+        JsonNode pending = aliceWs.awaitStatus(id, "pending");
+        assertTrue(pending.path("data").has("external_ip") && pending.path("data").path("external_ip").isNull(),
+                () -> "no external_ip until running: " + pending);
         aliceWs.awaitStatus(id, "initializing");
         JsonNode running = aliceWs.awaitStatus(id, "running");
-        assertTrue(running.path("data").has("external_ip"), running::toString);
+        assertEquals("127.0.0.1", running.path("data").path("external_ip").asText(), "the default external address");
 
         // runtime-driven: killed behind the platform's back
         Docker.run("kill", Docker.name(id)).orFail();
-        aliceWs.awaitStatus(id, "stopped");
+        JsonNode stopped = aliceWs.awaitStatus(id, "stopped");
+        assertTrue(stopped.path("data").has("external_ip") && stopped.path("data").path("external_ip").isNull(),
+                stopped::toString);
 
         // bob saw none of it; his own changes still reach him
         bob.delete("/compute/containers/" + bobsFirst).expect(200);
@@ -231,6 +235,26 @@ class WebSocketStatusIT {
         assertEquals(Set.of(), ids(r.await("initial list", Duration.ofSeconds(10), m -> true)));
         ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").join();
         assertFalse(platform.get().log().contains(carol.token()), "a query-string token was written to the log");
+    }
+
+    @Test
+    @Timeout(value = 2, unit = TimeUnit.MINUTES)
+    void incomingMessagesOver64KiBCloseTheSocket() throws Exception {
+        Api erin = platform.get().newUserApi("ws-size");
+        for (boolean binary : new boolean[] {false, true}) {
+            Recorder r = new Recorder(false);
+            WebSocket ws = connect(erin.token(), r);
+            r.await("initial list", Duration.ofSeconds(10), m -> true);
+            // 64 KiB is taken (and ignored: the socket takes no input) ...
+            if (binary) ws.sendBinary(java.nio.ByteBuffer.wrap(new byte[64 * 1024]), true).join();
+            else ws.sendText("a".repeat(64 * 1024), true).join();
+            // ... one byte more closes it with 1009
+            if (binary) ws.sendBinary(java.nio.ByteBuffer.wrap(new byte[64 * 1024 + 1]), true);
+            else ws.sendText("a".repeat(64 * 1024 + 1), true);
+            String close = r.closed.get(30, TimeUnit.SECONDS);
+            assertTrue(close.startsWith("1009 "), close);
+            ws.abort();
+        }
     }
 
     @Test

@@ -15,7 +15,9 @@ import java.net.http.WebSocketHandshakeException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -32,6 +34,8 @@ import com.ecloud.compute.itest.harness.Docker;
 import com.ecloud.compute.itest.harness.Fixtures;
 import com.ecloud.compute.itest.harness.PlatformExtension;
 import com.ecloud.compute.itest.harness.PlatformProcess;
+import com.ecloud.compute.itest.harness.Poll;
+import com.fasterxml.jackson.databind.JsonNode;
 
 /**
  * /compute/containers/:id/logs and /compute/containers/:id/terminal with the JDK's WebSocket client against the
@@ -43,7 +47,10 @@ class WebSocketStreamsIT {
     static final Pattern LOG_LINE = Pattern.compile("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{9}Z .*", Pattern.DOTALL);
 
     @RegisterExtension
-    static final PlatformExtension platform = new PlatformExtension();
+    static final PlatformExtension platform = new PlatformExtension()
+            // small limits, so that the cap and the stalled client are reached quickly
+            .config("com.ecloud.compute.core.internal.ws.streams.ContainerStreamsFilter",
+                    Map.of("max.sockets.per.user", "4", "send.timeout.seconds", "3"));
 
     static final HttpClient CLIENT = HttpClient.newHttpClient();
 
@@ -53,6 +60,16 @@ class WebSocketStreamsIT {
         final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         final CompletableFuture<String> closed = new CompletableFuture<>();
         private final StringBuilder partial = new StringBuilder();
+        /** A stalled client takes its first message and then reads nothing more. */
+        private final boolean stalled;
+
+        Recorder() {
+            this(false);
+        }
+
+        Recorder(boolean stalled) {
+            this.stalled = stalled;
+        }
 
         @Override
         public void onOpen(WebSocket ws) {
@@ -66,7 +83,7 @@ class WebSocketStreamsIT {
                 texts.add(partial.toString());
                 partial.setLength(0);
             }
-            ws.request(1);
+            if (!stalled) ws.request(1);
             return null;
         }
 
@@ -166,9 +183,7 @@ class WebSocketStreamsIT {
         PlatformProcess p = platform.get();
         String uid = p.newUser("logs");
         Api alice = p.api(p.token(uid));
-        long key = Fixtures.addKey(alice, "k");
-        String id = Fixtures.createBusybox(alice, "logs", key).path("id").asText();
-        Fixtures.awaitRunning(alice, id);
+        String id = Fixtures.runningBusybox(alice, "logs");
         writeToMainProcess(id, "before-out", 1);
         writeToMainProcess(id, "before-err", 2);
 
@@ -229,9 +244,7 @@ class WebSocketStreamsIT {
         PlatformProcess p = platform.get();
         Api alice = p.newUserApi("owner");
         Api bob = p.newUserApi("other");
-        long key = Fixtures.addKey(alice, "k");
-        String id = Fixtures.createBusybox(alice, "mine", key).path("id").asText();
-        Fixtures.awaitRunning(alice, id);
+        String id = Fixtures.runningBusybox(alice, "mine");
         assertEquals(404, handshakeStatus(bob.token(), id, "logs", null));
         assertEquals(404, handshakeStatus(bob.token(), id, "terminal", null));
         assertEquals(404, handshakeStatus(alice.token(), "zzzzzzzz", "logs", null));
@@ -243,9 +256,7 @@ class WebSocketStreamsIT {
     void terminalSizeResizeExitAndNoOrphans() throws Exception {
         PlatformProcess p = platform.get();
         Api alice = p.newUserApi("term");
-        long key = Fixtures.addKey(alice, "k");
-        String id = Fixtures.createBusybox(alice, "term", key).path("id").asText();
-        Fixtures.awaitRunning(alice, id);
+        String id = Fixtures.runningBusybox(alice, "term");
         String name = Docker.name(id);
         List<String> before = processes(name);
 
@@ -277,6 +288,105 @@ class WebSocketStreamsIT {
         }
         assertEquals(before, after, "processes left behind by a closed terminal");
         Fixtures.deleteAll(alice);
+    }
+
+    @Test
+    @Timeout(value = 5, unit = TimeUnit.MINUTES)
+    void logsSurviveTheReCreationOfPutMounts() throws Exception {
+        PlatformProcess p = platform.get();
+        Api alice = p.newUserApi("remount");
+        String id = Fixtures.runningBusybox(alice, "remount");
+        String engineIdBefore = Docker.inspect(Docker.name(id), "{{.Id}}").orElseThrow();
+        writeToMainProcess(id, "before-remount-out", 1);
+        writeToMainProcess(id, "before-remount-err", 2);
+        Recorder seen = new Recorder();
+        WebSocket ws = connect(alice.token(), id, "logs", null, seen);
+        seen.awaitLine("before-remount-err", STEP); // the engine has written both
+        ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").join();
+
+        JsonNode put = alice.put("/compute/containers/" + id + "/mounts", Api.obj("mount_paths", List.of("/root", "/srv")))
+                .expect(200);
+        assertTrue(put.path("restarted").asBoolean(), put::toString);
+        Fixtures.awaitRunning(alice, id);
+        String engineIdAfter = Docker.inspect(Docker.name(id), "{{.Id}}").orElseThrow();
+        assertFalse(engineIdAfter.equals(engineIdBefore), "PUT mounts re-created the engine container");
+        writeToMainProcess(id, "after-remount", 1);
+
+        // tail=3 spans both engine containers, in order
+        Recorder tail = new Recorder();
+        WebSocket ws2 = connect(alice.token(), id, "logs", "tail=3", tail);
+        assertTrue(tail.awaitLine("before-remount-out", STEP).endsWith(" before-remount-out"));
+        assertTrue(tail.awaitLine("before-remount-err", STEP).endsWith(" before-remount-err"));
+        String next = tail.awaitLine("after-remount", STEP);
+        assertTrue(next.endsWith(" after-remount"), next);
+        writeToMainProcess(id, "followed", 1);
+        tail.awaitLine("followed", STEP);
+        ws2.sendClose(WebSocket.NORMAL_CLOSURE, "bye").join();
+        Fixtures.deleteAll(alice);
+    }
+
+    @Test
+    @Timeout(value = 5, unit = TimeUnit.MINUTES)
+    void messageSizeLimitSocketCapAndAStalledLogClient() throws Exception {
+        PlatformProcess p = platform.get();
+        String uid = p.newUser("limits");
+        Api alice = p.api(p.token(uid));
+        String id = Fixtures.runningBusybox(alice, "limits");
+
+        // incoming messages up to 64 KiB are taken (a log socket ignores them); one byte more closes it with 1009
+        Recorder sized = new Recorder();
+        WebSocket l = connect(alice.token(), id, "logs", "tail=0", sized);
+        l.sendText("a".repeat(64 * 1024), true).join();
+        l.sendBinary(ByteBuffer.wrap(new byte[64 * 1024]), true).join();
+        writeToMainProcess(id, "still-open", 1);
+        sized.awaitLine("still-open", STEP);
+        l.sendBinary(ByteBuffer.wrap(new byte[64 * 1024 + 1]), true);
+        assertTrue(closeOf(sized).startsWith("1009"), () -> "close: " + sized.closed);
+        Recorder term = new Recorder();
+        WebSocket t = connect(alice.token(), id, "terminal", null, term);
+        t.sendText("{\"type\":\"resize\",\"cols\":80,\"rows\":24,\"pad\":\"" + "y".repeat(70_000) + "\"}", true);
+        assertTrue(closeOf(term).startsWith("1009"), () -> "close: " + term.closed);
+
+        // the cap: 4 sockets per user here; the fifth is refused before upgrading, and a freed slot is reusable
+        List<WebSocket> open = new ArrayList<>();
+        List<Recorder> recorders = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            Recorder r = new Recorder();
+            recorders.add(r);
+            open.add(connect(alice.token(), id, "logs", "tail=0", r));
+        }
+        assertEquals(429, handshakeStatus(alice.token(), id, "logs", null));
+        assertEquals(429, handshakeStatus(alice.token(), id, "terminal", null));
+        Api bob = p.newUserApi("limits-other");
+        String bobs = Fixtures.runningBusybox(bob, "other");
+        assertEquals(101, handshakeStatus(bob.token(), bobs, "logs", null), "the cap is per user");
+        open.remove(0).sendClose(WebSocket.NORMAL_CLOSURE, "bye").join();
+        recorders.remove(0);
+        Poll.until("a freed slot", Duration.ofSeconds(20), () -> handshakeStatus(alice.token(), id, "logs", "tail=0"),
+                status -> status == 101);
+
+        // a client that stops reading is closed as too slow; the others on the same log keep getting lines
+        Recorder stalled = new Recorder(true);
+        open.forEach(WebSocket::abort);
+        open.clear();
+        recorders.clear();
+        WebSocket s = connect(alice.token(), id, "logs", "tail=0", stalled);
+        Recorder reader = new Recorder();
+        WebSocket r = connect(alice.token(), id, "logs", "tail=0", reader);
+        Docker.run("exec", Docker.name(id), "sh", "-c",
+                // about 20 MB: more than the socket buffers of both ends hold
+                "z=$(printf '%1000s' | tr ' ' z); i=0; while [ $i -lt 20000 ]; do echo flood-$i-$z; i=$((i+1)); done"
+                        + " > /proc/1/fd/1")
+                .orFail();
+        writeToMainProcess(id, "after-flood", 1);
+        reader.awaitLine("after-flood", Duration.ofSeconds(120));
+        Poll.until("the stalled client closed as too slow", Duration.ofSeconds(60),
+                () -> p.log().contains("closing the logs socket of " + uid + " on " + id + ": too slow"), x -> x);
+        assertFalse(reader.closed.isDone(), () -> "the reading client was closed too: " + reader.closed);
+        r.sendClose(WebSocket.NORMAL_CLOSURE, "bye").join();
+        s.abort();
+        Fixtures.deleteAll(alice);
+        Fixtures.deleteAll(bob);
     }
 
     /** The container's processes (command names), without the ps that lists them. */

@@ -60,10 +60,16 @@ public interface ContainerRuntime {
      */
     void stop(String containerId, Duration grace);
 
-    /** Removes the container (stopping it first), keeping its storage. Removing a missing one succeeds. */
+    /**
+     * Removes the container (stopping it first), keeping its storage and its log: a container created again with
+     * the same id shows the earlier lines before its own in {@link #logs}. Removing a missing one succeeds.
+     */
     void remove(String containerId);
 
-    /** Removes the container's storage (and the container first, if it still exists). Removing missing storage succeeds. */
+    /**
+     * Removes the container's storage and kept log (and the container first, if it still exists). Removing
+     * missing storage succeeds.
+     */
     void removeStorage(String containerId);
 
     /** The engine's view of one container; {@link RuntimeNotFoundException} when it has none of that id. */
@@ -86,8 +92,9 @@ public interface ContainerRuntime {
     Usage usage(String containerId);
 
     /**
-     * Streams the container's log (what its main process writes to stdout and stderr): the last
-     * {@code request.tail()} lines (all of them when negative), then new lines while {@code request.follow()}.
+     * Streams the container's log (what its main process writes to stdout and stderr, including what earlier
+     * containers of the same id wrote before a {@link #remove}): the last {@code request.tail()} lines (all of them
+     * when negative), then new lines while {@code request.follow()}.
      * Lines reach the listener in order on a thread of the runtime's; closing the returned handle stops reading
      * from the engine.
      */

@@ -36,6 +36,13 @@ public final class Fixtures {
         return create(api, Api.obj("name", name, "instance_type", "tiny", "image", BUSYBOX, "ssh_key_ids", List.of(keyId)));
     }
 
+    /** A new key and a busybox container with it, running; returns the container's id. */
+    public static String runningBusybox(Api api, String name) {
+        String id = createBusybox(api, name, addKey(api, name + "-key")).path("id").asText();
+        awaitRunning(api, id);
+        return id;
+    }
+
     public static JsonNode get(Api api, String id) {
         return api.get("/compute/containers/" + id).expect(200);
     }

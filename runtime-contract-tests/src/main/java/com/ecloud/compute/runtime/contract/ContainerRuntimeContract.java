@@ -534,6 +534,63 @@ public abstract class ContainerRuntimeContract {
     }
 
     @Test
+    void logsOutliveARemovalUntilTheStorageGoes() throws Exception {
+        // the platform re-creates engine containers (new mount paths): users see one container and one log
+        ContainerSpec spec = spec(Arch.AMD64);
+        String id = createAndStart(spec);
+        assertEquals(0, exec(id, "sh", "-c", "echo before-1 > /proc/1/fd/1; sleep 0.3; echo before-2 > /proc/1/fd/2")
+                .exitCode());
+        awaitLog(id, List.of("before-1", "before-2"));
+        runtime.remove(id);
+        ContainerSpec recreated = new ContainerSpec(id, spec.ownerId(), spec.image(), spec.arch(), spec.cpuMillis(),
+                spec.memoryMb(), spec.storageGb(), List.of("/root"), spec.authorizedKeys(), spec.labels());
+        runtime.create(recreated);
+        runtime.start(id);
+        assertEquals(0, exec(id, "sh", "-c", "echo after > /proc/1/fd/1").exitCode());
+        awaitLog(id, List.of("before-1", "before-2", "after"));
+
+        RecordingLogListener all = new RecordingLogListener();
+        track(runtime.logs(id, new LogRequest(-1, false), all));
+        assertNull(all.awaitEnd(WAIT));
+        List<LogLine> lines = all.lines();
+        assertEquals(List.of(false, true, false), lines.stream().map(LogLine::stderr).toList(), "stderr flags kept");
+        assertFalse(lines.get(2).timestamp().isBefore(lines.get(1).timestamp()), () -> "in order: " + lines);
+
+        RecordingLogListener tail = new RecordingLogListener();
+        track(runtime.logs(id, new LogRequest(2, false), tail));
+        assertNull(tail.awaitEnd(WAIT));
+        assertEquals(List.of("before-2", "after"), tail.texts(), "tail spans both engine containers");
+
+        RecordingLogListener follow = new RecordingLogListener();
+        track(runtime.logs(id, new LogRequest(3, true), follow));
+        follow.awaitLine("after", WAIT);
+        exec(id, "sh", "-c", "echo later > /proc/1/fd/1");
+        follow.awaitLine("later", WAIT);
+        assertEquals(List.of("before-1", "before-2", "after", "later"), follow.texts());
+
+        runtime.removeStorage(id);
+        runtime.create(spec);
+        runtime.start(id);
+        RecordingLogListener fresh = new RecordingLogListener();
+        track(runtime.logs(id, new LogRequest(-1, false), fresh));
+        assertNull(fresh.awaitEnd(WAIT));
+        assertEquals(List.of(), fresh.texts(), "the log goes with the storage");
+    }
+
+    /** Waits until the whole log reads {@code expected} (the engine writes it a moment after the process). */
+    private void awaitLog(String id, List<String> expected) throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (true) {
+            RecordingLogListener log = new RecordingLogListener();
+            track(runtime.logs(id, new LogRequest(-1, false), log));
+            assertNull(log.awaitEnd(WAIT));
+            if (log.texts().equals(expected)) return;
+            if (System.nanoTime() > deadline) assertEquals(expected, log.texts(), "log of " + id);
+            Thread.sleep(100);
+        }
+    }
+
+    @Test
     void closingAFollowedLogStopsIt() throws Exception {
         String id = createAndStart(spec(Arch.AMD64));
         RecordingLogListener follow = new RecordingLogListener();

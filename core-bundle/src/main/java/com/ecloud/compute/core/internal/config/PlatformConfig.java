@@ -19,6 +19,10 @@ public @interface PlatformConfig {
     @AttributeDefinition(description = "Public port of the SSH gateway, used in ssh_command (no -p when 22)")
     int ssh_public_port() default 2222;
 
+    @AttributeDefinition(description = "Public address at which running containers' ingress ports are reached, "
+            + "sent as external_ip in container_status messages")
+    String external_address() default "127.0.0.1";
+
     @AttributeDefinition(description = "Maximum containers per user")
     int max_containers_per_user() default 3;
 

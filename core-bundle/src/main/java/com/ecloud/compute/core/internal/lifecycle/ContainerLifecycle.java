@@ -289,10 +289,7 @@ public class ContainerLifecycle {
         locked(id, () -> {
             Container c = get(ownerId, id);
             ContainerRuntime runtime = requireRuntimePresent(c);
-            if (runtime != null) {
-                runtime.remove(id);
-                runtime.removeStorage(id);
-            }
+            if (runtime != null) runtime.removeStorage(id); // the engine container first, then its storage and log
             containers.delete(id);
             deadlines.remove(id);
             usage.remove(id);
@@ -677,7 +674,10 @@ public class ContainerLifecycle {
 
     private void publish(Container c) {
         if (listeners.isEmpty()) return;
-        ContainerEvent event = new ContainerEvent(c.id(), c.ownerId(), c.status(), c.statusReason(), null, Instant.now());
+        // the ingress gateway serves a running container's ports on the platform's public address
+        String externalIp = c.status() == ContainerStatus.RUNNING ? config.external_address() : null;
+        ContainerEvent event = new ContainerEvent(c.id(), c.ownerId(), c.status(), c.statusReason(), externalIp,
+                Instant.now());
         eventDelivery.execute(() -> {
             for (ContainerEventListener l : listeners) {
                 try {

@@ -99,6 +99,13 @@ public final class StatusSocket implements Session.Listener.AutoDemanding {
         lastHeardNanos = System.nanoTime();
     }
 
+    /** Declared so that binary messages are size-checked (1009) like text, not discarded unchecked. */
+    @Override
+    public void onWebSocketBinary(ByteBuffer payload, Callback callback) {
+        lastHeardNanos = System.nanoTime();
+        callback.succeed();
+    }
+
     @Override
     public void onWebSocketClose(int statusCode, String reason) {
         closed();

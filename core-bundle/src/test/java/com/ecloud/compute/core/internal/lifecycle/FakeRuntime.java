@@ -94,6 +94,7 @@ final class FakeRuntime implements ContainerRuntime {
     @Override
     public void removeStorage(String id) {
         calls.add("removeStorage " + id);
+        if (containers.remove(id) != null) emit(id, RuntimeEvent.Kind.REMOVED, null); // the container goes first
         storage.remove(id);
     }
 

@@ -61,6 +61,7 @@ import com.ecloud.compute.api.runtime.ExecSpec;
 import com.ecloud.compute.api.runtime.Fingerprint;
 import com.ecloud.compute.api.runtime.Health;
 import com.ecloud.compute.api.runtime.HostEndpoint;
+import com.ecloud.compute.api.runtime.LogLine;
 import com.ecloud.compute.api.runtime.LogListener;
 import com.ecloud.compute.api.runtime.LogRequest;
 import com.ecloud.compute.api.runtime.RuntimeEventListener;
@@ -157,6 +158,9 @@ public final class DockerRuntime implements ContainerRuntime, AutoCloseable {
     private static final long MIB = 1024L * 1024;
     private static final Duration PROBE_INTERVAL = Duration.ofSeconds(15);
     private static final Duration RETRY_PROBE_AFTER = Duration.ofSeconds(2);
+    /** Cap of the log kept across re-creations: about the last of the engine's rotated 30 MB, in lines of ours. */
+    private static final long LOG_ARCHIVE_MAX_BYTES = 8L << 20;
+    private static final long LOG_READ_SECONDS = 60;
     private static final Pattern CONTAINER_ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
     private static final Pattern MOUNT_PATH = Pattern.compile("(/[A-Za-z0-9._@+-]+)+");
     /** Kernel file systems the engine mounts itself: a volume cannot replace them. */
@@ -186,6 +190,7 @@ public final class DockerRuntime implements ContainerRuntime, AutoCloseable {
     private final DockerClient probeClient;
     private final EngineSocket engineSocket;
     private final LoopVolumes volumes;
+    private final LogArchive logArchive;
     private final ProcessReaper reaper;
     private final ObjectMapper json = new ObjectMapper();
     private final ScheduledExecutorService scheduler;
@@ -243,6 +248,8 @@ public final class DockerRuntime implements ContainerRuntime, AutoCloseable {
         this.volumes = new LoopVolumes(storageDir.isEmpty() ? dataDirectory.resolve("volumes") : Path.of(storageDir));
         // beside the volumes, not among them (every directory there is taken for a container's volume)
         this.seedCache = volumes.root().toAbsolutePath().resolveSibling(volumes.root().getFileName() + "-image-seeds");
+        this.logArchive = new LogArchive(volumes.root().toAbsolutePath()
+                .resolveSibling(volumes.root().getFileName() + "-logs"), LOG_ARCHIVE_MAX_BYTES);
         this.reaper = new ProcessReaper(localEngine);
         this.engineSocket = new EngineSocket(dockerHost, apiVersion);
 
@@ -473,6 +480,10 @@ public final class DockerRuntime implements ContainerRuntime, AutoCloseable {
 
     @Override
     public void remove(String containerId) {
+        remove(containerId, true);
+    }
+
+    private void remove(String containerId, boolean keepLog) {
         try {
             if (findContainer(containerId).isEmpty()) return;
             try {
@@ -480,6 +491,7 @@ public final class DockerRuntime implements ContainerRuntime, AutoCloseable {
             } catch (RuntimeNotFoundException gone) {
                 return;
             }
+            if (keepLog) archiveLog(containerId);
             run("remove " + containerId, () -> {
                 try {
                     client.removeContainerCmd(NAME_PREFIX + containerId).withForce(true).withRemoveVolumes(false).exec();
@@ -497,8 +509,13 @@ public final class DockerRuntime implements ContainerRuntime, AutoCloseable {
     @Override
     public void removeStorage(String containerId) {
         requireValidId(containerId);
-        // the volume cannot go while a container still mounts it
-        remove(containerId);
+        // the volume cannot go while a container still mounts it; its log goes too, so it is not kept first
+        remove(containerId, false);
+        try {
+            logArchive.delete(containerId);
+        } catch (IOException e) {
+            throw new RuntimeUnavailableException("cannot remove the kept log of " + containerId + ": " + e.getMessage(), e);
+        }
         if (!localEngine) return; // a remote engine's containers have no volumes of ours
         try {
             volumes.delete(containerId);
@@ -574,8 +591,27 @@ public final class DockerRuntime implements ContainerRuntime, AutoCloseable {
         InspectContainerResponse container = requireContainer(containerId);
         LogStream stream = new LogStream(listener);
         logStreams.add(stream);
+        if (!logArchive.has(containerId) || request.tail() == 0) {
+            streamEngineLog(containerId, container.getId(), request, stream);
+            return stream;
+        }
+        // lines kept from earlier engine containers come first, as many as the engine's own log leaves to tail
+        io.execute(() -> {
+            try {
+                int earlier = request.tail() < 0 ? -1
+                        : request.tail() - engineLog(container.getId(), request.tail()).size();
+                if (earlier != 0) stream.replay(logArchive.tail(containerId, earlier));
+                streamEngineLog(containerId, container.getId(), request, stream);
+            } catch (IOException | RuntimeException e) {
+                stream.onError(e);
+            }
+        });
+        return stream;
+    }
+
+    private void streamEngineLog(String containerId, String engineId, LogRequest request, LogStream stream) {
         try {
-            LogContainerCmd command = client.logContainerCmd(container.getId())
+            LogContainerCmd command = client.logContainerCmd(engineId)
                     .withStdOut(true)
                     .withStdErr(true)
                     .withTimestamps(true)
@@ -590,7 +626,53 @@ public final class DockerRuntime implements ContainerRuntime, AutoCloseable {
             logStreams.remove(stream);
             throw failure("logs " + containerId, e);
         }
-        return stream;
+    }
+
+    /** The engine container's log as it is now: its last {@code tail} lines (all when negative). */
+    private List<LogLine> engineLog(String engineId, int tail) {
+        List<LogLine> lines = new ArrayList<>();
+        LogDecoder decoder = new LogDecoder(lines::add);
+        LogContainerCmd command = client.logContainerCmd(engineId).withStdOut(true).withStdErr(true)
+                .withTimestamps(true).withFollowStream(false);
+        if (tail >= 0) {
+            command.withTail(tail);
+        } else {
+            command.withTailAll();
+        }
+        try {
+            ResultCallback.Adapter<Frame> done = command.exec(new ResultCallback.Adapter<Frame>() {
+                @Override
+                public void onNext(Frame frame) {
+                    decoder.accept(frame.getStreamType() == StreamType.STDERR, frame.getPayload());
+                }
+            });
+            if (!done.awaitCompletion(LOG_READ_SECONDS, TimeUnit.SECONDS)) {
+                done.close();
+                throw new RuntimeUnavailableException("reading the log of " + engineId + " took over " + LOG_READ_SECONDS + " s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RuntimeUnavailableException("interrupted while reading the log of " + engineId, e);
+        } catch (IOException e) {
+            throw new RuntimeUnavailableException("reading the log of " + engineId + ": " + e.getMessage(), e);
+        }
+        decoder.flush();
+        return lines;
+    }
+
+    /**
+     * Keeps the log of a stopped engine container that is about to be removed, so that the container's next
+     * engine container (same storage, new mounts) still shows it. A log that cannot be read is lost with a
+     * warning rather than blocking the removal.
+     */
+    private void archiveLog(String containerId) {
+        try {
+            logArchive.append(containerId, engineLog(NAME_PREFIX + containerId, -1));
+        } catch (NotFoundException gone) {
+            // removed behind our back: its log went with it
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("the log of {} could not be kept before its engine container is removed: {}", containerId, e.toString());
+        }
     }
 
     @Override
@@ -1178,6 +1260,20 @@ public final class DockerRuntime implements ContainerRuntime, AutoCloseable {
             this.decoder = new LogDecoder(line -> {
                 if (!closing) listener.onLine(line);
             });
+        }
+
+        @Override
+        public void onStart(Closeable engineStream) {
+            super.onStart(engineStream);
+            if (closing) close(); // closed before the engine answered: stop reading at once
+        }
+
+        /** Lines kept from before, sent ahead of the engine's. */
+        void replay(List<LogLine> lines) {
+            for (LogLine line : lines) {
+                if (closing) return;
+                listener.onLine(line);
+            }
         }
 
         @Override

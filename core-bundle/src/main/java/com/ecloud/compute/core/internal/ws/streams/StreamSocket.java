@@ -50,6 +50,21 @@ public abstract class StreamSocket implements Session.Listener.AutoDemanding {
         s.setIdleTimeout(Duration.ofSeconds(Math.max(config.idle_timeout_seconds(), 2L * config.ping_interval_seconds())));
     }
 
+    /**
+     * Incoming text the stream does not use is dropped. Declared so that Jetty assembles and size-checks every
+     * message (1009 past {@code max.message.bytes}); without a handler it would discard frames unchecked.
+     */
+    @Override
+    public void onWebSocketText(String message) {
+        // a log socket takes no input
+    }
+
+    /** Incoming binary the stream does not use is dropped, size-checked like text. */
+    @Override
+    public void onWebSocketBinary(ByteBuffer payload, Callback callback) {
+        callback.succeed();
+    }
+
     /** Sends text and waits until it is written; false when the socket is gone or was closed as too slow. */
     protected boolean sendText(String text) {
         Session s = session;
