@@ -69,7 +69,7 @@ public final class Bench {
         }
     }
 
-    private final Map<String, String> options;
+    private final Options options;
     private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "watchdog");
         t.setDaemon(true);
@@ -86,22 +86,17 @@ public final class Bench {
     /** true: poll the API every 10 ms from the start; false: watch the engine's events first (the default). */
     private final boolean pollApiOnly;
 
-    private Bench(Map<String, String> options) {
+    private Bench(Options options) {
         this.options = options;
         this.api = require("api");
-        this.engine = new DockerEngine(Path.of(options.getOrDefault("docker-socket", "/var/run/docker.sock")), watchdog,
+        this.engine = new DockerEngine(Path.of(options.get("docker-socket", "/var/run/docker.sock")), watchdog,
                 Duration.ofSeconds(120));
-        this.raw = new RawDocker(engine, Path.of(require("raw-dir")), options.getOrDefault("run-id", "manual"), 512, 10);
-        this.pollApiOnly = "api".equals(options.getOrDefault("poll", "engine"));
+        this.raw = new RawDocker(engine, Path.of(require("raw-dir")), options.get("run-id", "manual"), 512, 10);
+        this.pollApiOnly = "api".equals(options.get("poll", "engine"));
     }
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> options = new HashMap<>();
-        for (int i = 0; i + 1 < args.length; i += 2) {
-            if (!args[i].startsWith("--")) throw new IllegalArgumentException("expected --option value: " + args[i]);
-            options.put(args[i].substring(2), args[i + 1]);
-        }
-        int status = new Bench(options).run();
+        int status = new Bench(Options.parse(args)).run();
         System.exit(status);
     }
 
@@ -110,7 +105,7 @@ public final class Bench {
         OUT.printf("ecloud compute benchmark, %s%n", Instant.now());
         OUT.printf("host: %d CPUs, load average at start %s; Docker Engine API %s over %s%n",
                 Runtime.getRuntime().availableProcessors(), loadAtStart, DockerEngine.VERSION,
-                options.getOrDefault("docker-socket", "/var/run/docker.sock"));
+                options.get("docker-socket", "/var/run/docker.sock"));
         OUT.printf("platform: %s (its own data directory, started by run.sh)%n%n", api);
 
         Files.createDirectories(Path.of(require("raw-dir")));
@@ -143,7 +138,7 @@ public final class Bench {
             OUT.println("== 2. GET /compute/containers with a token against GET /livez");
             List<String> ids = new ArrayList<>();
             try {
-                for (int i = 0; i < 3; i++) ids.add(createAndAwaitRunning(lister, listerKey, "list-" + i));
+                for (int i = 0; i < 3; i++) ids.add(lister.createRunningBusybox(listerKey, "list-" + i));
                 Object listed = lister.get("/compute/containers").expect(200).json().get("containers");
                 OUT.printf("user with %d containers (running): %s%n", ((List<?>) listed).size(), ids);
                 LoadTest load = new LoadTest(options.get("wrk"), intOption("threads", 2), intOption("connections", 8));
@@ -174,7 +169,7 @@ public final class Bench {
 
     private ScenarioResult createToRunning(PlatformApi api, long keyId, String publicKey, Scenario s)
             throws Exception {
-        boolean extras = !"false".equals(options.getOrDefault("raw-extras", "true"));
+        boolean extras = !"false".equals(options.get("raw-extras", "true"));
         OUT.printf("== 1. create -> running: %s, %d runs each way, interleaved (%s, ...) after %d warm-up(s) each%n",
                 s.label(), s.runs(), extras ? "platform, raw, raw+extras" : "platform, raw", s.warmups());
         OUT.printf("   %s, memory_mb %d, storage_gb %d, mount_paths %s; engine image %s%n", s.instanceType(), MEMORY_MB,
@@ -388,20 +383,6 @@ public final class Bench {
         }
     }
 
-    private String createAndAwaitRunning(PlatformApi api, long keyId, String name) throws Exception {
-        String body = "{\"name\":" + Json.quote(name) + ",\"instance_type\":\"tiny\",\"image\":\"ecloud/busybox:latest\""
-                + ",\"ssh_key_ids\":[" + keyId + "],\"storage_gb\":1}";
-        String id = (String) api.post("/compute/containers", body).expect(201).json().get("id");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        for (int i = 0; i < 10_000; i++) {
-            String status = (String) api.get("/compute/containers/" + id).expect(200).json().get("status");
-            if ("running".equals(status)) return id;
-            if ("failed".equals(status) || System.nanoTime() > deadline) throw new IOException(id + " is " + status);
-            Thread.sleep(50);
-        }
-        throw new IOException(id + " did not run");
-    }
-
     // ---- where the time goes ------------------------------------------------------------------------------------
 
     private void onEngineEvent(Map<String, Object> event) {
@@ -525,7 +506,7 @@ public final class Bench {
         }
     }
 
-    private static String met(boolean yes) {
+    static String met(boolean yes) {
         return yes ? "yes" : "NO";
     }
 
@@ -538,7 +519,7 @@ public final class Bench {
         return now.getEpochSecond() * 1_000_000_000L + now.getNano();
     }
 
-    private static String loadAverage() {
+    static String loadAverage() {
         try {
             String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
             return f[0] + " " + f[1] + " " + f[2];
@@ -548,12 +529,10 @@ public final class Bench {
     }
 
     private String require(String name) {
-        String v = options.get(name);
-        if (v == null || v.isBlank()) throw new IllegalArgumentException("--" + name + " is required");
-        return v;
+        return options.require(name);
     }
 
     private int intOption(String name, int fallback) {
-        return Integer.parseInt(options.getOrDefault(name, Integer.toString(fallback)));
+        return options.intOption(name, fallback);
     }
 }

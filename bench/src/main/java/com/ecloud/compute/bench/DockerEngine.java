@@ -107,6 +107,34 @@ final class DockerEngine {
     }
 
     /**
+     * A request answered with {@code 101 UPGRADED} (e.g. {@code POST /exec/{id}/start}): the connection then carries
+     * the raw stream both ways (with a TTY: the terminal's bytes, no multiplexing headers). The caller owns the
+     * channel; the head is read byte by byte, so nothing after it is consumed.
+     */
+    SocketChannel upgrade(String path, String jsonBody) throws IOException {
+        SocketChannel channel = SocketChannel.open(address);
+        ScheduledFuture<?> guard = watchdog.schedule(() -> closeQuietly(channel), timeout.toMillis(),
+                TimeUnit.MILLISECONDS);
+        try {
+            byte[] body = jsonBody.getBytes(StandardCharsets.UTF_8);
+            String head = "POST /v" + VERSION + path + " HTTP/1.1\r\nHost: docker\r\n"
+                    + "Content-Type: application/json\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
+                    + "Content-Length: " + body.length + "\r\n\r\n";
+            ByteBuffer out = ByteBuffer.allocate(head.length() + body.length);
+            out.put(head.getBytes(StandardCharsets.ISO_8859_1)).put(body).flip();
+            while (out.hasRemaining()) channel.write(out);
+            Head reply = readHead(Channels.newInputStream(channel));
+            if (reply.status != 101 && reply.status != 200) throw new IOException("upgrade: engine answered " + reply.status);
+            return channel;
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        } finally {
+            guard.cancel(false);
+        }
+    }
+
+    /**
      * Follows the engine's container events until closed; each event is handed over as its JSON object. The
      * stream runs on a daemon thread of its own and reconnects when it breaks (the engine restarted), at most
      * {@value #MAX_RECONNECTS} times; events while it was away are lost.

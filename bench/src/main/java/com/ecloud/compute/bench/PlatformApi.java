@@ -8,6 +8,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /** The Compute API of the platform under test, as one user (one bearer token). */
 final class PlatformApi {
@@ -59,6 +60,21 @@ final class PlatformApi {
             if (pk != null && pk.toString().contains(wanted)) return ((Number) Json.at(k, "id")).longValue();
         }
         throw new IOException("the key is on the account but not listed");
+    }
+
+    /** Creates a BusyBox container on tiny with that key and waits (at most 120 s) until the API says running. */
+    String createRunningBusybox(long keyId, String name) throws IOException, InterruptedException {
+        String body = "{\"name\":" + Json.quote(name) + ",\"instance_type\":\"tiny\",\"image\":\"ecloud/busybox:latest\""
+                + ",\"ssh_key_ids\":[" + keyId + "],\"storage_gb\":1}";
+        String id = (String) post("/compute/containers", body).expect(201).json().get("id");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        for (int i = 0; i < 10_000; i++) {
+            String status = (String) get("/compute/containers/" + id).expect(200).json().get("status");
+            if ("running".equals(status)) return id;
+            if ("failed".equals(status) || System.nanoTime() > deadline) throw new IOException(id + " is " + status);
+            Thread.sleep(50);
+        }
+        throw new IOException(id + " did not run");
     }
 
     /** Deletes every container of this user (leftovers of an interrupted run). */

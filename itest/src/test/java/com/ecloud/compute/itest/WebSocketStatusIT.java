@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -52,7 +53,8 @@ class WebSocketStatusIT {
     @RegisterExtension
     static final PlatformExtension platform = new PlatformExtension()
             .config(STATUS_PID, Map.of("max.sockets.per.user", String.valueOf(MAX_SOCKETS),
-                    "ping.interval.seconds", "1", "pong.timeout.seconds", "3"));
+                    "ping.interval.seconds", "1", "pong.timeout.seconds", "3"))
+            .config("com.ecloud.compute.websocket", Map.of("allowed.origins", "https://dash.example.com, http://localhost:8080"));
 
     /** A text-message recorder that asks for one message at a time, or stops asking (a stalled client). */
     static final class Recorder implements WebSocket.Listener {
@@ -222,6 +224,27 @@ class WebSocketStatusIT {
         p.anonymous().get("/compute/ws").expectError(401);
         assertFalse(p.log().contains(writeOnly), "a query-string token was written to the log");
         assertFalse(p.log().contains("garbage"), "a query-string token was written to the log");
+    }
+
+    @Test
+    @Timeout(value = 2, unit = TimeUnit.MINUTES)
+    void pagesOfOriginsNotListedAreRefusedBeforeTheToken() {
+        PlatformProcess p = platform.get();
+        String token = p.token(p.newUser("ws-origin"));
+        String query = "token=" + URLEncoder.encode(token, StandardCharsets.UTF_8);
+        assertEquals(101, handshakeStatus(CLIENT.newWebSocketBuilder().header("Origin", "https://dash.example.com"), query));
+        assertEquals(101, handshakeStatus(CLIENT.newWebSocketBuilder().header("Origin", "http://localhost:8080"), query));
+        assertEquals(101, handshakeStatus(CLIENT.newWebSocketBuilder(), query), "clients without Origin are not browsers");
+        assertEquals(403, handshakeStatus(CLIENT.newWebSocketBuilder().header("Origin", "https://evil.example"), query));
+        assertEquals(403, handshakeStatus(CLIENT.newWebSocketBuilder().header("Origin", "http://localhost:8081"), null));
+        // the log and terminal sockets share the list
+        WebSocketHandshakeException refused = assertInstanceOf(WebSocketHandshakeException.class, assertThrows(
+                CompletionException.class, () -> CLIENT.newWebSocketBuilder().header("Origin", "https://evil.example")
+                        .buildAsync(URI.create("ws://127.0.0.1:" + p.port() + "/compute/containers/zzzzzzzz/logs?" + query),
+                                new Recorder(false)).orTimeout(20, TimeUnit.SECONDS).join()).getCause());
+        assertEquals(403, refused.getResponse().statusCode());
+        assertTrue(String.valueOf(refused.getResponse().body()).contains("origin https://evil.example"),
+                () -> String.valueOf(refused.getResponse().body()));
     }
 
     @Test

@@ -22,6 +22,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
@@ -93,13 +94,17 @@ public class ContainerLifecycle {
 
     // striped: bounded memory, and one container always maps to the same lock
     private final ReentrantLock[] locks = new ReentrantLock[64];
+    /** How often each lock was taken: tells a converge whether anything ran while it asked the engine. */
+    private final AtomicLong[] lockEpochs = new AtomicLong[64];
     private final Map<String, Instant> deadlines = new ConcurrentHashMap<>();
     private final Map<String, Usage> usage = new ConcurrentHashMap<>();
     private final Map<String, Instant> orphansSeen = new ConcurrentHashMap<>();
+    private final Map<String, Instant> oomKilled = new ConcurrentHashMap<>();
 
     private final ExecutorService work;
     private final ScheduledExecutorService timers;
     private final ExecutorService eventDelivery;
+    private final ExecutorService runtimeEvents;
     private volatile boolean active = true;
 
     @Activate
@@ -110,11 +115,16 @@ public class ContainerLifecycle {
         this.ingress = ingress;
         this.images = images;
         this.config = config;
-        for (int i = 0; i < locks.length; i++) locks[i] = new ReentrantLock();
+        for (int i = 0; i < locks.length; i++) {
+            locks[i] = new ReentrantLock();
+            lockEpochs[i] = new AtomicLong();
+        }
         this.work = Executors.newFixedThreadPool(4, threads("ecloud-lifecycle"));
         this.timers = Executors.newScheduledThreadPool(1, threads("ecloud-lifecycle-timer"));
         // one thread keeps every container's events in order for the listeners
         this.eventDelivery = Executors.newSingleThreadExecutor(threads("ecloud-container-events"));
+        // runtime events are applied in the engine's order, apart from the work pool so they never queue behind it
+        this.runtimeEvents = Executors.newSingleThreadExecutor(threads("ecloud-runtime-events"));
         long reconcileEvery = Math.max(5, config.reconcile_interval_seconds());
         timers.scheduleWithFixedDelay(() -> work.execute(this::reconcileAll), 1, reconcileEvery, TimeUnit.SECONDS);
         long usageEvery = Math.max(1, config.usage_interval_seconds());
@@ -127,6 +137,7 @@ public class ContainerLifecycle {
         active = false;
         timers.shutdownNow();
         work.shutdownNow();
+        runtimeEvents.shutdownNow();
         eventDelivery.shutdown();
         eventSubscriptions.values().forEach(ContainerLifecycle::closeQuietly);
         eventSubscriptions.clear();
@@ -293,6 +304,7 @@ public class ContainerLifecycle {
             containers.delete(id);
             deadlines.remove(id);
             usage.remove(id);
+            oomKilled.remove(id);
             refreshRouter(id);
             return null;
         });
@@ -466,29 +478,84 @@ public class ContainerLifecycle {
         if (event.kind() == RuntimeEvent.Kind.RESYNC) {
             work.execute(() -> reconcileHost(host));
         } else if (event.containerId() != null) {
-            work.execute(() -> converge(event.containerId(), host));
+            runtimeEvents.execute(() -> {
+                applyEvent(host, event);
+                // then the engine's full account, which also catches what an event cannot say (a lost container)
+                work.execute(() -> converge(event.containerId(), host));
+            });
         }
     }
 
-    /** Makes one container's status agree with what its runtime reports now. */
+    /**
+     * Applies what a start or a death says at once: asking the engine first costs tens of milliseconds after a
+     * death (it answers once it has handled the exit), and users watch these changes live. Skipped while an API
+     * call or provisioning holds the container, which then sets the status itself.
+     */
+    void applyEvent(String host, RuntimeEvent event) {
+        String id = event.containerId();
+        if (event.kind() == RuntimeEvent.Kind.OOM) {
+            oomKilled.put(id, Instant.now()); // the engine reports the kill just before the death
+            return;
+        }
+        if (event.kind() != RuntimeEvent.Kind.STARTED && event.kind() != RuntimeEvent.Kind.DIED) return;
+        ReentrantLock lock = lockOf(id);
+        if (!lock.tryLock()) return;
+        lockEpochs[stripe(id)].incrementAndGet();
+        try {
+            Optional<Container> found = containers.find(id);
+            if (found.isEmpty() || !host.equals(found.get().runtimeHost())) return;
+            ContainerStatus status = found.get().status();
+            if (event.kind() == RuntimeEvent.Kind.DIED && status == ContainerStatus.RUNNING) {
+                usage.remove(id);
+                Instant oom = oomKilled.remove(id);
+                boolean outOfMemory = oom != null && oom.isAfter(Instant.now().minusSeconds(10));
+                transition(id, x -> x.withStatus(ContainerStatus.STOPPED,
+                        exitReason(x, outOfMemory, event.exitCode(), "main process exited")));
+            } else if (event.kind() == RuntimeEvent.Kind.STARTED
+                    && (status == ContainerStatus.STOPPED || status == ContainerStatus.FAILED)) {
+                transition(id, x -> x.withStatus(ContainerStatus.RUNNING, null));
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Makes one container's status agree with what its runtime reports now. The engine is asked without holding
+     * the container's lock (it may answer slowly, and events must not wait for it); when anything else held the
+     * lock then or meanwhile, that answer may describe the middle of their work, and it is asked under the lock.
+     */
     void converge(String id, String host) {
+        ContainerRuntime runtime = runtimes.get(host);
+        if (runtime == null) return;
+        long epoch = lockEpochs[stripe(id)].get();
+        // held now (e.g. a PUT mounts re-creating the container): the engine's answer would come from its middle
+        boolean busy = lockOf(id).isLocked();
+        Optional<RuntimeState> first = busy ? Optional.empty() : inspectForConverge(runtime, id, host);
+        if (first == null) return;
         locked(id, () -> {
             Optional<Container> found = containers.find(id);
             if (found.isEmpty() || !host.equals(found.get().runtimeHost())) return null;
-            ContainerRuntime runtime = runtimes.get(host);
-            if (runtime == null) return null;
-            RuntimeState state;
-            try {
-                state = runtime.inspect(id);
-            } catch (RuntimeNotFoundException e) {
-                state = null;
-            } catch (RuntimeFailure e) {
-                LOG.debug("cannot inspect {} on {}: {}", id, host, e.getMessage());
-                return null;
+            Optional<RuntimeState> state = first;
+            if (busy || lockEpochs[stripe(id)].get() != epoch + 1) {
+                state = inspectForConverge(runtime, id, host);
+                if (state == null) return null;
             }
-            converge(found.get(), state);
+            converge(found.get(), state.orElse(null));
             return null;
         });
+    }
+
+    /** The engine's state of a container; empty when it has none; null when it cannot tell now. */
+    private static Optional<RuntimeState> inspectForConverge(ContainerRuntime runtime, String id, String host) {
+        try {
+            return Optional.of(runtime.inspect(id));
+        } catch (RuntimeNotFoundException e) {
+            return Optional.empty();
+        } catch (RuntimeFailure e) {
+            LOG.debug("cannot inspect {} on {}: {}", id, host, e.getMessage());
+            return null;
+        }
     }
 
     private void converge(Container c, RuntimeState state) {
@@ -516,6 +583,10 @@ public class ContainerLifecycle {
                     transition(id, x -> x.withStatus(ContainerStatus.RUNNING, null));
                 } else if (state == null && c.status() == ContainerStatus.STOPPED) {
                     fail(id, "its host " + c.runtimeHost() + " lost the container");
+                } else if (state != null && state.oomKilled() && c.status() == ContainerStatus.STOPPED
+                        && c.statusReason() != null && c.statusReason().startsWith("main process exited")) {
+                    // the death was applied from its event, whose OOM report the engine did not send first
+                    transition(id, x -> x.withStatus(ContainerStatus.STOPPED, exitReason(x, state)));
                 }
                 break;
             default:
@@ -524,9 +595,13 @@ public class ContainerLifecycle {
     }
 
     private static String exitReason(Container c, RuntimeState state) {
-        if (state.oomKilled()) return "killed: out of memory (memory_mb " + c.memoryMb() + ")";
-        if (state.exitCode() != null) return "main process exited with code " + state.exitCode();
-        return state.reason();
+        return exitReason(c, state.oomKilled(), state.exitCode(), state.reason());
+    }
+
+    private static String exitReason(Container c, boolean oomKilled, Integer exitCode, String otherwise) {
+        if (oomKilled) return "killed: out of memory (memory_mb " + c.memoryMb() + ")";
+        if (exitCode != null) return "main process exited with code " + exitCode;
+        return otherwise;
     }
 
     /** Reconciles every runtime present and resumes provisioning; runs at start-up and periodically. */
@@ -587,8 +662,7 @@ public class ContainerLifecycle {
                 LOG.info("removing container {} from host {}: the store does not know it", orphan, host);
                 locked(orphan, () -> {
                     if (containers.find(orphan).isEmpty()) {
-                        runtime.remove(orphan);
-                        runtime.removeStorage(orphan);
+                        runtime.removeStorage(orphan); // the engine container first, then its storage
                     }
                     return null;
                 });
@@ -700,9 +774,18 @@ public class ContainerLifecycle {
         }
     }
 
+    private int stripe(String id) {
+        return Math.floorMod(id.hashCode(), locks.length);
+    }
+
+    private ReentrantLock lockOf(String id) {
+        return locks[stripe(id)];
+    }
+
     private <T> T locked(String id, Supplier<T> action) {
-        ReentrantLock lock = locks[Math.floorMod(id.hashCode(), locks.length)];
+        ReentrantLock lock = lockOf(id);
         lock.lock();
+        lockEpochs[stripe(id)].incrementAndGet();
         try {
             return action.get();
         } finally {

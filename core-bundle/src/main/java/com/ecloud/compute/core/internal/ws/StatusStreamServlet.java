@@ -60,6 +60,7 @@ public class StatusStreamServlet extends HttpServlet implements ContainerEventLi
     private final transient TokenVerifier verifier;
     private final transient ContainerLifecycle lifecycle;
     private final transient ApiJson json;
+    private final transient WebSocketOrigins origins;
     private final transient StatusStreamConfig config;
     private final transient StatusHub hub;
     private final transient Set<StatusSocket> sockets = ConcurrentHashMap.newKeySet();
@@ -67,10 +68,11 @@ public class StatusStreamServlet extends HttpServlet implements ContainerEventLi
 
     @Activate
     public StatusStreamServlet(@Reference TokenVerifier verifier, @Reference ContainerLifecycle lifecycle,
-            @Reference ApiJson json, StatusStreamConfig config) {
+            @Reference ApiJson json, @Reference WebSocketOrigins origins, StatusStreamConfig config) {
         this.verifier = verifier;
         this.lifecycle = lifecycle;
         this.json = json;
+        this.origins = origins;
         this.config = config;
         this.hub = new StatusHub(Math.max(1, config.max_sockets_per_user()));
         this.pinger = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -95,6 +97,7 @@ public class StatusStreamServlet extends HttpServlet implements ContainerEventLi
 
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        if (!origins.check(request, response)) return;
         Optional<Principal> authenticated = UpgradeRequests.authenticate(request, response, verifier);
         if (authenticated.isEmpty()) return;
         Principal principal = authenticated.get();

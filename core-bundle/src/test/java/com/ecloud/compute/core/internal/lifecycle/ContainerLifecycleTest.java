@@ -70,6 +70,15 @@ class ContainerLifecycleTest {
         throw new AssertionError("condition not met for " + id + ": " + stores.find(id));
     }
 
+    /** Default configuration, the fake runtime bound, and alice's tiny container running on it. */
+    private Container runningTinyContainer() throws InterruptedException {
+        start(Map.of());
+        lifecycle.bindRuntime(runtime);
+        Container c = lifecycle.create("alice", request(InstanceType.TINY));
+        awaitStatus(c.id(), ContainerStatus.RUNNING);
+        return c;
+    }
+
     private Container awaitStatus(String id, ContainerStatus status) throws InterruptedException {
         return await(id, c -> c.status() == status);
     }
@@ -94,10 +103,7 @@ class ContainerLifecycleTest {
 
     @Test
     void stopAndStartKeepTheEngineContainer() throws Exception {
-        start(Map.of());
-        lifecycle.bindRuntime(runtime);
-        Container c = lifecycle.create("alice", request(InstanceType.TINY));
-        awaitStatus(c.id(), ContainerStatus.RUNNING);
+        Container c = runningTinyContainer();
         assertEquals(ContainerStatus.STOPPED, lifecycle.stop("alice", c.id()).status());
         assertEquals(RuntimeState.Phase.EXITED, runtime.containers.get(c.id()).phase());
         assertEquals(ContainerStatus.STOPPED, lifecycle.stop("alice", c.id()).status(), "stop is idempotent");
@@ -109,10 +115,7 @@ class ContainerLifecycleTest {
 
     @Test
     void runtimeEventsDriveStatus() throws Exception {
-        start(Map.of());
-        lifecycle.bindRuntime(runtime);
-        Container c = lifecycle.create("alice", request(InstanceType.TINY));
-        awaitStatus(c.id(), ContainerStatus.RUNNING);
+        Container c = runningTinyContainer();
         runtime.exit(c.id(), 3, false);
         Container stopped = awaitStatus(c.id(), ContainerStatus.STOPPED);
         assertEquals("main process exited with code 3", stopped.statusReason());
@@ -127,11 +130,33 @@ class ContainerLifecycleTest {
     }
 
     @Test
+    void startsAndDeathsApplyFromTheirEventsWithoutWaitingForTheEngine() throws Exception {
+        Container c = runningTinyContainer();
+        runtime.inspectGate = new java.util.concurrent.CountDownLatch(1); // the engine answers no inspect now
+        try {
+            runtime.exit(c.id(), 3, false);
+            assertEquals("main process exited with code 3", awaitStatus(c.id(), ContainerStatus.STOPPED).statusReason());
+            runtime.start(c.id()); // behind the platform's back
+            awaitStatus(c.id(), ContainerStatus.RUNNING);
+            runtime.exit(c.id(), 137, true);
+            assertTrue(awaitStatus(c.id(), ContainerStatus.STOPPED).statusReason().contains("out of memory"));
+        } finally {
+            runtime.inspectGate.countDown();
+        }
+    }
+
+    @Test
+    void anOutOfMemoryDeathWithoutItsEventGetsItsReasonFromTheEngine() throws Exception {
+        Container c = runningTinyContainer();
+        runtime.exit(c.id(), 137, true, false);
+        awaitStatus(c.id(), ContainerStatus.STOPPED);
+        // applied from the death at once ("exited with code 137"), then corrected from the engine's account
+        await(c.id(), x -> String.valueOf(x.statusReason()).contains("out of memory"));
+    }
+
+    @Test
     void deleteRemovesEngineContainerAndStorageInAnyState() throws Exception {
-        start(Map.of());
-        lifecycle.bindRuntime(runtime);
-        Container c = lifecycle.create("alice", request(InstanceType.TINY));
-        awaitStatus(c.id(), ContainerStatus.RUNNING);
+        Container c = runningTinyContainer();
         lifecycle.delete("alice", c.id());
         assertTrue(stores.find(c.id()).isEmpty());
         assertFalse(runtime.containers.containsKey(c.id()));
@@ -211,10 +236,7 @@ class ContainerLifecycleTest {
 
     @Test
     void aContainerOverItsStorageIsStoppedWithAReason() throws Exception {
-        start(Map.of());
-        lifecycle.bindRuntime(runtime);
-        Container c = lifecycle.create("alice", request(InstanceType.TINY));
-        awaitStatus(c.id(), ContainerStatus.RUNNING);
+        Container c = runningTinyContainer();
         runtime.usage = new Usage(1 << 20, 1L << 30, 5L << 30);
         lifecycle.refreshUsage();
         Container stopped = awaitStatus(c.id(), ContainerStatus.STOPPED);
@@ -223,10 +245,7 @@ class ContainerLifecycleTest {
 
     @Test
     void usageIsCachedForRunningContainers() throws Exception {
-        start(Map.of());
-        lifecycle.bindRuntime(runtime);
-        Container c = lifecycle.create("alice", request(InstanceType.TINY));
-        awaitStatus(c.id(), ContainerStatus.RUNNING);
+        Container c = runningTinyContainer();
         runtime.usage = new Usage(256L << 20, 1L << 29, 0);
         lifecycle.refreshUsage();
         assertEquals(256L << 20, lifecycle.usage(c.id()).orElseThrow().memoryUsedBytes());
@@ -264,10 +283,7 @@ class ContainerLifecycleTest {
 
     @Test
     void mountChangesRecreateTheEngineContainerAndRestartIt() throws Exception {
-        start(Map.of());
-        lifecycle.bindRuntime(runtime);
-        Container c = lifecycle.create("alice", request(InstanceType.TINY));
-        awaitStatus(c.id(), ContainerStatus.RUNNING);
+        Container c = runningTinyContainer();
         assertTrue(lifecycle.updateMounts("alice", c.id(), List.of("/root", "/data")));
         assertEquals(List.of("/root", "/data"), runtime.specs.get(c.id()).mountPaths());
         assertTrue(runtime.containers.get(c.id()).running());

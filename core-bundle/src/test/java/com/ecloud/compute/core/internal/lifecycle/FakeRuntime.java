@@ -81,9 +81,18 @@ final class FakeRuntime implements ContainerRuntime {
 
     /** The main process ends by itself. */
     void exit(String id, int code, boolean oom) {
+        exit(id, code, oom, oom);
+    }
+
+    /** The main process ends by itself; an OOM kill is reported as an event first only when {@code reportOom}. */
+    void exit(String id, int code, boolean oom, boolean reportOom) {
         containers.put(id, new RuntimeState(id, Phase.EXITED, code, null, oom, null, Instant.now()));
+        if (reportOom) emit(id, RuntimeEvent.Kind.OOM, null); // as Docker reports it: the kill, then the death
         emit(id, RuntimeEvent.Kind.DIED, code);
     }
+
+    /** While set and not counted down, inspect waits: an engine slow to answer. */
+    volatile java.util.concurrent.CountDownLatch inspectGate;
 
     @Override
     public void remove(String id) {
@@ -100,6 +109,14 @@ final class FakeRuntime implements ContainerRuntime {
 
     @Override
     public RuntimeState inspect(String id) {
+        java.util.concurrent.CountDownLatch gate = inspectGate;
+        if (gate != null) {
+            try {
+                gate.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         return require(id);
     }
 

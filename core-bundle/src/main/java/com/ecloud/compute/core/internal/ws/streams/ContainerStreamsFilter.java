@@ -1,6 +1,7 @@
 package com.ecloud.compute.core.internal.ws.streams;
 
 import com.ecloud.compute.core.internal.ws.UpgradeRequests;
+import com.ecloud.compute.core.internal.ws.WebSocketOrigins;
 
 import java.io.IOException;
 import java.util.Optional;
@@ -62,6 +63,7 @@ public class ContainerStreamsFilter implements Filter {
     private final TokenVerifier verifier;
     private final ContainerLifecycle lifecycle;
     private final ApiJson json;
+    private final WebSocketOrigins origins;
     private final ContainerStreamsConfig config;
     private final SocketSlots slots;
     private final Set<StreamSocket> sockets = ConcurrentHashMap.newKeySet();
@@ -70,10 +72,11 @@ public class ContainerStreamsFilter implements Filter {
 
     @Activate
     public ContainerStreamsFilter(@Reference TokenVerifier verifier, @Reference ContainerLifecycle lifecycle,
-            @Reference ApiJson json, ContainerStreamsConfig config) {
+            @Reference ApiJson json, @Reference WebSocketOrigins origins, ContainerStreamsConfig config) {
         this.verifier = verifier;
         this.lifecycle = lifecycle;
         this.json = json;
+        this.origins = origins;
         this.config = config;
         this.slots = new SocketSlots(config.max_sockets_per_user());
         this.pinger = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "ecloud-stream-pings"));
@@ -120,6 +123,7 @@ public class ContainerStreamsFilter implements Filter {
     }
 
     private void serve(StreamRequest stream, HttpServletRequest request, HttpServletResponse response) throws IOException {
+        if (!origins.check(request, response)) return;
         Optional<Principal> authenticated = UpgradeRequests.authenticate(request, response, verifier);
         if (authenticated.isEmpty()) return;
         Principal principal = authenticated.get();
