@@ -158,7 +158,7 @@ public final class DockerRuntime implements ContainerRuntime, AutoCloseable {
     private static final long MIB = 1024L * 1024;
     private static final Duration PROBE_INTERVAL = Duration.ofSeconds(15);
     private static final Duration RETRY_PROBE_AFTER = Duration.ofSeconds(2);
-    /** Cap of the log kept across re-creations: about the last of the engine's rotated 30 MB, in lines of ours. */
+    /** Cap of the log kept across re-creations (the oldest lines go past it); the engine keeps 30 MB per container. */
     private static final long LOG_ARCHIVE_MAX_BYTES = 8L << 20;
     private static final long LOG_READ_SECONDS = 60;
     private static final Pattern CONTAINER_ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
