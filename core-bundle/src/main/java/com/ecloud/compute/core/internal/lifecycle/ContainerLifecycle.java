@@ -21,6 +21,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
@@ -101,10 +103,10 @@ public class ContainerLifecycle {
     private final Map<String, Instant> orphansSeen = new ConcurrentHashMap<>();
     private final Map<String, Instant> oomKilled = new ConcurrentHashMap<>();
 
-    private final ExecutorService work;
+    private final ThreadPoolExecutor work;
     private final ScheduledExecutorService timers;
     private final ExecutorService eventDelivery;
-    private final ExecutorService runtimeEvents;
+    private final ThreadPoolExecutor runtimeEvents;
     private volatile boolean active = true;
 
     @Activate
@@ -119,12 +121,13 @@ public class ContainerLifecycle {
             locks[i] = new ReentrantLock();
             lockEpochs[i] = new AtomicLong();
         }
-        this.work = Executors.newFixedThreadPool(4, threads("ecloud-lifecycle"));
+        this.work = new ThreadPoolExecutor(4, 4, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), threads("ecloud-lifecycle"));
         this.timers = Executors.newScheduledThreadPool(1, threads("ecloud-lifecycle-timer"));
         // one thread keeps every container's events in order for the listeners
         this.eventDelivery = Executors.newSingleThreadExecutor(threads("ecloud-container-events"));
         // runtime events are applied in the engine's order, apart from the work pool so they never queue behind it
-        this.runtimeEvents = Executors.newSingleThreadExecutor(threads("ecloud-runtime-events"));
+        this.runtimeEvents = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
+                threads("ecloud-runtime-events"));
         long reconcileEvery = Math.max(5, config.reconcile_interval_seconds());
         timers.scheduleWithFixedDelay(() -> work.execute(this::reconcileAll), 1, reconcileEvery, TimeUnit.SECONDS);
         long usageEvery = Math.max(1, config.usage_interval_seconds());
@@ -772,6 +775,12 @@ public class ContainerLifecycle {
                 LOG.warn("ingress router refresh of {} failed", id, e);
             }
         }
+    }
+
+    /** Whether no runtime event or background work is waiting or running: lets tests start from a quiet state. */
+    boolean idle() {
+        return work.getActiveCount() == 0 && work.getQueue().isEmpty() && runtimeEvents.getActiveCount() == 0
+                && runtimeEvents.getQueue().isEmpty();
     }
 
     private int stripe(String id) {

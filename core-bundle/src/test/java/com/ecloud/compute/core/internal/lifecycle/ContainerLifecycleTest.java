@@ -70,6 +70,16 @@ class ContainerLifecycleTest {
         throw new AssertionError("condition not met for " + id + ": " + stores.find(id));
     }
 
+    private void awaitIdle() throws InterruptedException {
+        Instant until = Instant.now().plusSeconds(10);
+        int quietPolls = 0;
+        while (quietPolls < 3) {
+            if (Instant.now().isAfter(until)) throw new AssertionError("the lifecycle never became idle");
+            quietPolls = lifecycle.idle() ? quietPolls + 1 : 0;
+            Thread.sleep(10);
+        }
+    }
+
     /** Default configuration, the fake runtime bound, and alice's tiny container running on it. */
     private Container runningTinyContainer() throws InterruptedException {
         start(Map.of());
@@ -132,6 +142,7 @@ class ContainerLifecycleTest {
     @Test
     void startsAndDeathsApplyFromTheirEventsWithoutWaitingForTheEngine() throws Exception {
         Container c = runningTinyContainer();
+        awaitIdle(); // the start's own converge done: nothing holds the container when the engine stops answering
         runtime.inspectGate = new java.util.concurrent.CountDownLatch(1); // the engine answers no inspect now
         try {
             runtime.exit(c.id(), 3, false);
