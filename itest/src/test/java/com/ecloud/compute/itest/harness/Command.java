@@ -38,7 +38,21 @@ public final class Command {
     }
 
     public static Result run(Duration timeout, List<String> command, Map<String, String> env) {
-        ProcessBuilder pb = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        Raw raw = exec(timeout, command, env, null);
+        return new Result(raw.command(), raw.exitCode(), new String(raw.stdout(), StandardCharsets.UTF_8), raw.stderr());
+    }
+
+    /** What a finished command printed, its standard output as bytes (binary payloads). */
+    public record Raw(List<String> command, int exitCode, byte[] stdout, String stderr) {
+    }
+
+    /**
+     * Runs {@code command} to completion within {@code timeout}, with {@code stdin} written to it and then closed
+     * ({@code null}: /dev/null).
+     */
+    public static Raw exec(Duration timeout, List<String> command, Map<String, String> env, byte[] stdin) {
+        ProcessBuilder pb = new ProcessBuilder(command);
+        if (stdin == null) pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         pb.environment().putAll(env);
         Process p;
         try {
@@ -46,16 +60,27 @@ public final class Command {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot run " + String.join(" ", command), e);
         }
-        CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> drain(p.getInputStream()));
-        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> drain(p.getErrorStream()));
+        CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> drain(p.getInputStream()));
+        CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> drain(p.getErrorStream()));
+        if (stdin != null) {
+            CompletableFuture.runAsync(() -> {
+                try (java.io.OutputStream in = p.getOutputStream()) {
+                    in.write(stdin);
+                } catch (IOException e) {
+                    // the command exited before reading everything: its exit code and stderr tell why
+                }
+            });
+        }
         try {
             if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 p.destroyForcibly();
                 p.waitFor(10, TimeUnit.SECONDS);
                 throw new AssertionError(String.join(" ", command) + " did not finish within " + timeout
-                        + "\nstdout so far: " + out.getNow("") + "\nstderr so far: " + err.getNow(""));
+                        + "\nstdout so far: " + new String(out.getNow(new byte[0]), StandardCharsets.UTF_8)
+                        + "\nstderr so far: " + new String(err.getNow(new byte[0]), StandardCharsets.UTF_8));
             }
-            return new Result(List.copyOf(command), p.exitValue(), out.get(10, TimeUnit.SECONDS), err.get(10, TimeUnit.SECONDS));
+            return new Raw(List.copyOf(command), p.exitValue(), out.get(30, TimeUnit.SECONDS),
+                    new String(err.get(30, TimeUnit.SECONDS), StandardCharsets.UTF_8));
         } catch (InterruptedException e) {
             p.destroyForcibly();
             Thread.currentThread().interrupt();
@@ -65,11 +90,11 @@ public final class Command {
         }
     }
 
-    private static String drain(InputStream in) {
+    private static byte[] drain(InputStream in) {
         try (in) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            return in.readAllBytes();
         } catch (IOException e) {
-            return "";
+            return new byte[0];
         }
     }
 }

@@ -4,7 +4,7 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /** The images users may run (PID com.ecloud.compute.images). */
-@ObjectClassDefinition(pid = ImagesConfig.PID, name = "ecloud compute images",
+@ObjectClassDefinition(name = "ecloud compute images",
         description = "Builtin images and the internal registry")
 public @interface ImagesConfig {
 

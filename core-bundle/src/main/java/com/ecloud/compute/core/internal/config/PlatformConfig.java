@@ -4,7 +4,7 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /** Configuration of the platform core (PID com.ecloud.compute.platform). Every property has a default. */
-@ObjectClassDefinition(pid = PlatformConfig.PID, name = "ecloud compute platform",
+@ObjectClassDefinition(name = "ecloud compute platform",
         description = "Limits, names and timings of the container platform")
 public @interface PlatformConfig {
 

@@ -30,7 +30,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * The images users may run: builtins (built locally for every arch) and the internal registry's images. It
  * resolves a user's image reference to the engine image of an arch, refusing what is not offered.
  */
-@Component(service = ImageCatalog.class)
+@Component(service = ImageCatalog.class, configurationPid = ImagesConfig.PID)
 @Designate(ocd = ImagesConfig.class)
 public class ImageCatalog {
 

@@ -71,7 +71,7 @@ import com.ecloud.compute.core.internal.images.ImageCatalog;
  * provisioning, events and reconciliation of one container never interleave. Slow work runs on its own
  * executors; runtime event callbacks only enqueue.
  */
-@Component(service = ContainerLifecycle.class, immediate = true)
+@Component(service = ContainerLifecycle.class, immediate = true, configurationPid = PlatformConfig.PID)
 @Designate(ocd = PlatformConfig.class)
 public class ContainerLifecycle {
 
@@ -93,6 +93,7 @@ public class ContainerLifecycle {
     private final Map<String, Closeable> eventSubscriptions = new ConcurrentHashMap<>();
     private final List<ContainerEventListener> listeners = new CopyOnWriteArrayList<>();
     private volatile IngressRouter router;
+    private volatile DrainedHosts drained;
 
     // striped: bounded memory, and one container always maps to the same lock
     private final ReentrantLock[] locks = new ReentrantLock[64];
@@ -185,6 +186,52 @@ public class ContainerLifecycle {
 
     void unbindRouter(IngressRouter r) {
         if (this.router == r) this.router = null;
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    void bindDrainedHosts(DrainedHosts d) {
+        this.drained = d;
+    }
+
+    void unbindDrainedHosts(DrainedHosts d) {
+        if (this.drained == d) this.drained = null;
+    }
+
+    /** Whether no new container may be placed on {@code host}. */
+    public boolean isDrained(String host) {
+        DrainedHosts d = drained;
+        return d != null && d.contains(host);
+    }
+
+    /**
+     * Drains {@code host} (no new containers; those on it stay and keep running) or makes it schedulable again.
+     * Returns true when that changed anything.
+     */
+    public boolean setDrained(String host, boolean drain) {
+        DrainedHosts d = drained;
+        if (d == null) throw ApiException.unavailable("host draining is not available");
+        try {
+            boolean changed = d.set(host, drain);
+            if (changed && !drain) reconcileAllSoon(); // waiting containers may fit now
+            return changed;
+        } catch (java.io.IOException e) {
+            throw ApiException.unavailable("cannot record the drain of " + host + ": " + e.getMessage());
+        }
+    }
+
+    /** Runs the reconciler now (in the background): what an operator asks for after fixing a host. */
+    public void reconcileAllSoon() {
+        if (active) work.execute(this::reconcileAll);
+    }
+
+    /** Every stored container, of every user (operators' view). */
+    public List<Container> listAll() {
+        return containers.listAll();
+    }
+
+    /** One container of any user; empty when unknown. */
+    public Optional<Container> find(String id) {
+        return ContainerIds.isValid(id) ? containers.find(id) : Optional.empty();
     }
 
     // ---- queries ------------------------------------------------------------------------------------------
@@ -436,7 +483,7 @@ public class ContainerLifecycle {
     }
 
     private ContainerRuntime place(Container c) {
-        List<Fingerprint> hosts = hosts();
+        List<Fingerprint> hosts = hosts().stream().filter(f -> !isDrained(f.host())).toList();
         Map<String, Long> reserved = new HashMap<>();
         for (Container other : containers.listAll()) {
             if (other.runtimeHost() != null && HOLDS_MEMORY.contains(other.status()) && !other.id().equals(c.id())) {

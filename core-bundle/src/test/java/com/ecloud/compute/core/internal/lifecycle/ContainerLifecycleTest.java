@@ -61,13 +61,7 @@ class ContainerLifecycleTest {
     }
 
     private Container await(String id, Predicate<Container> condition) throws InterruptedException {
-        Instant until = Instant.now().plusSeconds(10);
-        while (Instant.now().isBefore(until)) {
-            Container c = stores.find(id).orElse(null);
-            if (c != null && condition.test(c)) return c;
-            Thread.sleep(10);
-        }
-        throw new AssertionError("condition not met for " + id + ": " + stores.find(id));
+        return stores.await(id, condition);
     }
 
     private void awaitIdle() throws InterruptedException {

@@ -23,6 +23,17 @@ import com.ecloud.compute.api.store.LimitExceededException;
 /** A fake of the three stores for unit tests of the lifecycle's logic (the real ones are tested on H2 and PostgreSQL). */
 final class InMemoryStores implements ContainerStore, KeyStore {
 
+    /** Waits (up to 10 s) until the stored container {@code id} meets {@code condition}; returns it. */
+    Container await(String id, java.util.function.Predicate<Container> condition) throws InterruptedException {
+        java.time.Instant until = java.time.Instant.now().plusSeconds(10);
+        while (java.time.Instant.now().isBefore(until)) {
+            Container c = find(id).orElse(null);
+            if (c != null && condition.test(c)) return c;
+            Thread.sleep(10);
+        }
+        throw new AssertionError("condition not met for " + id + ": " + find(id));
+    }
+
     private final Map<String, Container> containers = new LinkedHashMap<>();
     private final Map<Long, SshKey> keys = new LinkedHashMap<>();
     private final List<IngressRule> rules = new java.util.concurrent.CopyOnWriteArrayList<>();
