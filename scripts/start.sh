@@ -60,6 +60,7 @@ log "ready in $(elapsed "$t") s"
 TOKEN=$(java -jar "$JAR" token "$USER_ID" --ttl 24h --data "$DATA" 2>>"$DATA/ecloud.log")
 echo
 echo "API:   $URL/compute"
+echo "SSH:   each container's ssh_command (ssh -p 2222 <id>@localhost by default), once its ssh_enabled is true"
 echo "Token: $TOKEN"
 echo
 echo "Try:   export TOKEN=$TOKEN"
