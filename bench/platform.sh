@@ -1,6 +1,6 @@
-# What the benchmark scripts (run.sh, streams.sh) share, sourced by them: checks, building the benchmark, a platform
-# of their own on a temporary data directory and a free port, tokens, and cleaning up everything on exit (also when
-# interrupted). Not meant to run on its own.
+# What the benchmark scripts (run.sh, streams.sh, ssh.sh) share, sourced by them: checks, building the benchmark, a
+# platform of their own on a temporary data directory and free ports, tokens, and cleaning up everything on exit
+# (also when interrupted). Not meant to run on its own.
 #
 # Use: platform_check IMAGES..., platform_build, platform_prepare, then set BENCH_OWNERS (the uids whose containers
 # are removed at exit), platform_start, platform_token UID; set BENCH_PID when the Java benchmark runs in the
@@ -42,17 +42,18 @@ platform_build() {
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+first_free_port() { # FROM TO
+  local p
+  for p in $(seq "$1" "$2"); do
+    if port_free "$p"; then echo "$p"; return; fi
+  done
+  die "no free port in $1-$2"
+}
+
 # PORT (unless set), DATA, RUN_ID (this run's names only, so that cleaning up never touches another run's or
 # another platform's containers), and the exit trap
 platform_prepare() {
-  PORT=${PORT:-}
-  if [ -z "$PORT" ]; then
-    local p
-    for p in $(seq 19280 19380); do
-      if port_free "$p"; then PORT=$p; break; fi
-    done
-    [ -n "$PORT" ] || die "no free port in 19280-19380"
-  fi
+  PORT=${PORT:-$(first_free_port 19280 19380)}
   DATA=$(mktemp -d /tmp/ecloud-bench.XXXXXX)
   RUN_ID=$(basename "$DATA" | sed 's/^ecloud-bench\.//' | tr 'A-Z' 'a-z')
   BENCH_OWNERS=()
@@ -94,18 +95,26 @@ platform_cleanup() {
   exit "$status"
 }
 
-# starts the platform on 127.0.0.1:PORT with DATA and waits until it is ready; it runs a copy of the jar in DATA, so
-# that a rebuild of the original meanwhile does not disturb it
+# starts the platform on 127.0.0.1:PORT (its SSH gateway on SSH_PORT) with DATA and waits until it is ready; it
+# runs a copy of the jar in DATA, so that a rebuild of the original meanwhile does not disturb it
 platform_start() {
   mkdir -p "$DATA/etc"
   cp "$JAR" "$DATA/ecloud-compute.jar"
   PLATFORM_JAR=$DATA/ecloud-compute.jar
+  # the SSH gateway (SSH_PORT, also in the API's ssh_command) and the operators' shell on free ports, out of the
+  # way of any other platform on this host
+  SSH_PORT=$(first_free_port 19400 19500)
+  local operator_port
+  operator_port=$(first_free_port $((SSH_PORT + 1)) 19500)
+  echo "port=$SSH_PORT" >"$DATA/etc/com.ecloud.compute.ssh.cfg"
+  echo "port=$operator_port" >"$DATA/etc/com.ecloud.compute.ssh.operator.cfg"
   # explicit values of what the figures depend on (the defaults, written down)
   cat >"$DATA/etc/com.ecloud.compute.platform.cfg" <<EOF
 max.containers.per.user=3
 provisioning.deadline.seconds=300
 usage.interval.seconds=15
 reconcile.interval.seconds=60
+ssh.public.port=$SSH_PORT
 EOF
   log "starting the platform on 127.0.0.1:$PORT (data $DATA)"
   java ${JAVA_OPTS:-} -jar "$PLATFORM_JAR" serve --data "$DATA" --port "$PORT" </dev/null >"$DATA/ecloud.log" 2>&1 &

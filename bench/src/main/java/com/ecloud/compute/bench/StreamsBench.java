@@ -25,6 +25,11 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
+import static com.ecloud.compute.bench.Figures.fmt2;
+import static com.ecloud.compute.bench.Figures.pair;
+import static com.ecloud.compute.bench.Figures.printQuantiles;
+import static com.ecloud.compute.bench.Figures.ratio;
+
 /**
  * The WebSocket benchmark, against a platform that bench/streams.sh started on a temporary data directory:
  *
@@ -516,12 +521,6 @@ public final class StreamsBench {
 
     // ---- output ---------------------------------------------------------------------------------------------
 
-    private static void printQuantiles(String what, List<Double> ms) {
-        OUT.printf("%-48s p50 %8s ms  p99 %8s ms  max %8s ms  (n=%d)%n", what, fmt2(Stats.median(ms)),
-                fmt2(Stats.percentile(ms, 0.99)), fmt2(ms.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN)),
-                ms.size());
-    }
-
     private void printSummary(StatusResult status, EchoResult echo, String loadAtStart) {
         OUT.printf("== Summary (load average at start %s, at end %s)%n", loadAtStart, Bench.loadAverage());
         String format = "%-60s %-22s %-12s %s%n";
@@ -543,18 +542,6 @@ public final class StreamsBench {
         OUT.printf(format, "keystroke echo direct p50 / p99 (n=" + echo.direct().size() + ")", pair(echo.direct()), "", "");
         OUT.printf(format, "keystroke echo ratio platform/direct (p50)",
                 ratio(Stats.median(echo.platform()), Stats.median(echo.direct())), "", "");
-    }
-
-    private static String pair(List<Double> ms) {
-        return fmt2(Stats.median(ms)) + " / " + fmt2(Stats.percentile(ms, 0.99)) + " ms";
-    }
-
-    private static String ratio(double a, double b) {
-        return Double.isNaN(a) || Double.isNaN(b) || b == 0 ? "-" : String.format(Locale.ROOT, "%.2f", a / b);
-    }
-
-    private static String fmt2(double ms) {
-        return Double.isNaN(ms) ? "-" : String.format(Locale.ROOT, "%.2f", ms);
     }
 
     private static String printable(String s) {

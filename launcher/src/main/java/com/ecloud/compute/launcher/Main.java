@@ -329,7 +329,7 @@ public final class Main {
     /** Configuration files written into the configuration directory when missing; never overwritten. */
     static final class DefaultConfiguration {
 
-        static final Map<String, String> FILES = Map.of(
+        static final Map<String, String> FILES = inOrder(
                 // the Jakarta REST whiteboard serves nothing until its servlet adapter is configured
                 "JakartarsServletWhiteboardRuntimeComponent.cfg",
                 "# Jakarta REST whiteboard on Felix HTTP: applications are served from the root path\n"
@@ -338,7 +338,27 @@ public final class Main {
                 "com.ecloud.compute.runtime.docker-local.cfg",
                 "# The local Docker engine as a container runtime (one file per Docker host)\n"
                         + "host.name=local\n"
-                        + "docker.host=unix:///var/run/docker.sock\n");
+                        + "docker.host=unix:///var/run/docker.sock\n",
+                // The components of these wait for their file (so that none ever runs on defaults the operator
+                // changed, before FileInstall, which reads the files asynchronously, got to them): an empty file
+                // means every default; README.md lists the properties.
+                "com.ecloud.compute.platform.cfg", "# The platform: limits, names, timings (README.md, Configuration)\n",
+                "com.ecloud.compute.images.cfg", "# The images users may run and the internal registry (README.md)\n",
+                "com.ecloud.compute.store.cfg", "# The store: empty for H2 in <data>/db; jdbc.url etc. for PostgreSQL\n",
+                "com.ecloud.compute.ssh.cfg", "# The SSH gateway into containers (README.md, SSH into containers)\n",
+                "com.ecloud.compute.ssh.operator.cfg",
+                "# The operators' Gogo shell over SSH; authorized.keys= lists who may log in (nobody by default)\n",
+                "com.ecloud.compute.websocket.cfg", "# Browser origins allowed to open WebSockets; empty: any\n",
+                "com.ecloud.compute.core.internal.ws.StatusStreamServlet.cfg", "# /compute/ws limits (README.md)\n",
+                "com.ecloud.compute.core.internal.ws.streams.ContainerStreamsFilter.cfg",
+                "# Log and terminal WebSocket limits (README.md)\n");
+
+        /** File name, content, file name, content, ... in that order. */
+        private static Map<String, String> inOrder(String... nameThenContent) {
+            Map<String, String> files = new java.util.LinkedHashMap<>();
+            for (int i = 0; i + 1 < nameThenContent.length; i += 2) files.put(nameThenContent[i], nameThenContent[i + 1]);
+            return java.util.Collections.unmodifiableMap(files);
+        }
 
         static void writeMissing(Path directory) throws IOException {
             for (Map.Entry<String, String> file : FILES.entrySet()) {

@@ -32,7 +32,7 @@ import com.zaxxer.hikari.HikariDataSource;
  * ContainerStore service exists. Connecting and migrating run on a thread of their own (activation returns at
  * once) and are retried with back-off while the database cannot be reached.
  */
-@Component(configurationPid = Database.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL, service = {},
+@Component(configurationPid = Database.PID, configurationPolicy = ConfigurationPolicy.REQUIRE, service = {},
         immediate = true)
 @Designate(ocd = Database.Config.class)
 public final class Database {

@@ -16,6 +16,7 @@ import java.util.regex.Pattern;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.metatype.annotations.Designate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,7 +31,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * The images users may run: builtins (built locally for every arch) and the internal registry's images. It
  * resolves a user's image reference to the engine image of an arch, refusing what is not offered.
  */
-@Component(service = ImageCatalog.class, configurationPid = ImagesConfig.PID)
+@Component(service = ImageCatalog.class, configurationPid = ImagesConfig.PID,
+        configurationPolicy = ConfigurationPolicy.REQUIRE)
 @Designate(ocd = ImagesConfig.class)
 public class ImageCatalog {
 

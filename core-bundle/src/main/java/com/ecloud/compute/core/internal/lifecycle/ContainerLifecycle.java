@@ -31,6 +31,7 @@ import java.util.function.UnaryOperator;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
@@ -71,7 +72,8 @@ import com.ecloud.compute.core.internal.images.ImageCatalog;
  * provisioning, events and reconciliation of one container never interleave. Slow work runs on its own
  * executors; runtime event callbacks only enqueue.
  */
-@Component(service = ContainerLifecycle.class, immediate = true, configurationPid = PlatformConfig.PID)
+@Component(service = ContainerLifecycle.class, immediate = true, configurationPid = PlatformConfig.PID,
+        configurationPolicy = ConfigurationPolicy.REQUIRE)
 @Designate(ocd = PlatformConfig.class)
 public class ContainerLifecycle {
 

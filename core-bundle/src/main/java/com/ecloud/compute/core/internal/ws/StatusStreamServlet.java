@@ -46,7 +46,7 @@ import jakarta.servlet.http.HttpServletResponse;
  * {@code org.apache.felix.jetty.websocket.enable=true}, to upgrade the request.
  */
 @Component(service = { Servlet.class, ContainerEventListener.class }, configurationPid = StatusStreamConfig.PID,
-        configurationPolicy = ConfigurationPolicy.OPTIONAL)
+        configurationPolicy = ConfigurationPolicy.REQUIRE)
 @Designate(ocd = StatusStreamConfig.class)
 @HttpWhiteboardServletName("ecloud-status-stream")
 @HttpWhiteboardServletPattern(StatusStreamServlet.PATH)

@@ -24,7 +24,7 @@ import jakarta.servlet.http.HttpServletResponse;
  * refused for it. One list for every WebSocket endpoint, changed without closing open sockets.
  */
 @Component(service = WebSocketOrigins.class, configurationPid = WebSocketOrigins.PID,
-        configurationPolicy = ConfigurationPolicy.OPTIONAL)
+        configurationPolicy = ConfigurationPolicy.REQUIRE)
 @Designate(ocd = WebSocketOrigins.Config.class)
 public class WebSocketOrigins {
 

@@ -59,7 +59,8 @@ class ReadinessTest {
     void notReadyWithoutStoreOrRuntime() {
         Readiness.Report report = readiness.check();
         assertFalse(report.ready());
-        assertEquals(Map.of("store", "not available", "runtimes", "none registered"), report.checks());
+        assertEquals(Map.of("store", "not available", "lifecycle", "not configured yet", "websockets",
+                "not configured yet", "runtimes", "none registered"), report.checks());
         Response ready = health.ready();
         assertEquals(503, ready.getStatus());
         assertEquals("not ready", ((Map<?, ?>) ready.getEntity()).get("status"));
@@ -75,9 +76,18 @@ class ReadinessTest {
 
         ContainerRuntime healthy = runtime(() -> fingerprint(Health.HEALTHY));
         readiness.bindRuntime(healthy);
+        assertFalse(readiness.check().ready(), "the lifecycle waits for its configuration");
+        com.ecloud.compute.api.access.ContainerAccess lifecycle = (com.ecloud.compute.api.access.ContainerAccess)
+                Proxy.newProxyInstance(ReadinessTest.class.getClassLoader(),
+                        new Class<?>[] { com.ecloud.compute.api.access.ContainerAccess.class }, (proxy, method, args) -> null);
+        readiness.bindLifecycle(lifecycle);
+        assertFalse(readiness.check().ready(), "the WebSocket endpoints wait for their configuration");
+        readiness.bindStatusStream(new Object());
+        readiness.bindContainerStreams(new Object());
         Readiness.Report report = readiness.check();
         assertTrue(report.ready());
-        assertEquals(Map.of("store", "ok", "runtimes", "1 of 2 healthy"), report.checks());
+        assertEquals(Map.of("store", "ok", "lifecycle", "ok", "websockets", "ok", "runtimes", "1 of 2 healthy"),
+                report.checks());
         Response ready = health.ready();
         assertEquals(200, ready.getStatus());
         assertEquals("ready", ((Map<?, ?>) ready.getEntity()).get("status"));

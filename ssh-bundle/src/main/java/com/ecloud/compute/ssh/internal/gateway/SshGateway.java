@@ -18,6 +18,7 @@ import org.apache.sshd.server.subsystem.SubsystemFactory;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
@@ -34,7 +35,8 @@ import com.ecloud.compute.ssh.internal.common.HostKeys;
  * The SSH gateway into containers: {@code ssh <container id>@<host>} with one of the container's keys reaches a
  * shell, a command, sftp or a forwarded port of that container, through {@link ContainerAccess} only.
  */
-@Component(configurationPid = SshGateway.PID, service = {}, immediate = true)
+@Component(configurationPid = SshGateway.PID, configurationPolicy = ConfigurationPolicy.REQUIRE, service = {},
+        immediate = true)
 @Designate(ocd = SshGateway.Config.class)
 public final class SshGateway implements AutoCloseable {
 

@@ -33,7 +33,7 @@ import com.ecloud.compute.ssh.internal.common.HostKeys;
  * public keys listed in its configuration only. Interactive with a small line editor when the client asks for a
  * terminal, one command per connection otherwise ({@code ssh -p 8101 op@127.0.0.1 compute:hosts}).
  */
-@Component(configurationPid = OperatorShell.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL, immediate = true)
+@Component(configurationPid = OperatorShell.PID, configurationPolicy = ConfigurationPolicy.REQUIRE, immediate = true)
 @Designate(ocd = OperatorShell.Config.class)
 public class OperatorShell {
 

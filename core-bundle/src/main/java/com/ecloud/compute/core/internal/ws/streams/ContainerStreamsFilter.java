@@ -50,7 +50,7 @@ import jakarta.servlet.http.HttpServletResponse;
  * every other request goes down the chain to the REST API untouched.
  */
 @Component(service = Filter.class, configurationPid = ContainerStreamsConfig.PID,
-        configurationPolicy = ConfigurationPolicy.OPTIONAL)
+        configurationPolicy = ConfigurationPolicy.REQUIRE)
 @Designate(ocd = ContainerStreamsConfig.class)
 @HttpWhiteboardFilterName("ecloud-container-streams")
 @HttpWhiteboardFilterPattern("/compute/containers/*")
