@@ -122,8 +122,15 @@ class MainTest {
         String docker = Files.readString(etc.resolve("com.ecloud.compute.runtime.docker-local.cfg"));
         assertTrue(docker.contains("host.name=local\n"));
         assertTrue(docker.contains("docker.host=unix:///var/run/docker.sock\n"));
+        // one file per configured PID, so that no component starts on defaults the operator changed
+        for (String pid : java.util.List.of("com.ecloud.compute.platform", "com.ecloud.compute.images",
+                "com.ecloud.compute.store", "com.ecloud.compute.ssh", "com.ecloud.compute.ssh.operator",
+                "com.ecloud.compute.websocket", "com.ecloud.compute.core.internal.ws.StatusStreamServlet",
+                "com.ecloud.compute.core.internal.ws.streams.ContainerStreamsFilter")) {
+            assertTrue(Files.readString(etc.resolve(pid + ".cfg")).startsWith("#"), pid + ": only a comment, every default");
+        }
         try (var files = Files.list(etc)) {
-            assertEquals(2, files.count(), "no temporary file is left behind");
+            assertEquals(Main.DefaultConfiguration.FILES.size(), files.count(), "no temporary file is left behind");
         }
         Files.delete(whiteboard);
         Main.DefaultConfiguration.writeMissing(etc);
