@@ -54,7 +54,6 @@ public class AuthenticationFilter implements ContainerRequestFilter {
             Optional<String> token = BearerToken.extract(request.getHeaders().get(HttpHeaders.AUTHORIZATION),
                     uri.getQueryParameters().get(BearerToken.QUERY_PARAMETER));
             if (token.isEmpty()) {
-                RequestBodyLimit.drainRefusedBody(request);
                 request.abortWith(ApiError.client(401, "missing bearer token")
                         .withHeader(HttpHeaders.WWW_AUTHENTICATE, CHALLENGE_MISSING).toResponse());
                 return;
@@ -62,7 +61,6 @@ public class AuthenticationFilter implements ContainerRequestFilter {
             request.setProperty(RequestPrincipal.PROPERTY, verifier.verify(token.get()));
         } catch (InvalidTokenException e) {
             String reason = e.getMessage() == null || e.getMessage().isBlank() ? "invalid token" : e.getMessage();
-            RequestBodyLimit.drainRefusedBody(request);
             request.abortWith(ApiError.client(401, reason)
                     .withHeader(HttpHeaders.WWW_AUTHENTICATE, CHALLENGE_INVALID).toResponse());
         }

@@ -30,35 +30,11 @@ public class RequestBodyLimit implements ContainerRequestFilter {
     public void filter(ContainerRequestContext request) {
         String length = request.getHeaderString(HttpHeaders.CONTENT_LENGTH);
         if (length != null && exceeds(length.strip())) {
-            drainRefusedBody(request);
             request.abortWith(ApiError.from(ApiJson.bodyTooLarge()).toResponse());
             return;
         }
         request.setEntityStream(new LimitedInputStream(request.getEntityStream(), ApiJson.MAX_BODY_BYTES));
     }
-
-    /**
-     * Reads and discards the body of a request that is refused before a resource reads it (401, 413), up to
-     * {@link #DRAIN_LIMIT} bytes: clients that send the whole body before reading the answer (most do, without
-     * Expect: 100-continue) then see the refusal, and their kept-alive connection stays usable, instead of a
-     * reset. Larger bodies are not read; Jetty closes the connection after the answer.
-     */
-    static void drainRefusedBody(ContainerRequestContext request) {
-        try {
-            String length = request.getHeaderString(HttpHeaders.CONTENT_LENGTH);
-            if (length != null && Long.parseLong(length.strip()) > DRAIN_LIMIT) return;
-            if (!request.hasEntity()) return;
-            java.io.InputStream in = request.getEntityStream();
-            byte[] buffer = new byte[64 * 1024];
-            long total = 0;
-            for (int n; total <= DRAIN_LIMIT && (n = in.read(buffer)) > 0; ) total += n;
-        } catch (NumberFormatException | java.io.IOException e) {
-            // nothing more to do: the request is refused either way
-        }
-    }
-
-    /** Largest refused body that is still read to its end before answering. */
-    static final long DRAIN_LIMIT = 16L << 20;
 
     private static boolean exceeds(String length) {
         try {
