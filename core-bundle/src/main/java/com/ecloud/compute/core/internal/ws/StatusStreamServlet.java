@@ -118,20 +118,11 @@ public class StatusStreamServlet extends HttpServlet implements ContainerEventLi
                     + Math.max(1, config.max_sockets_per_user()) + ")", null);
             return;
         }
-        boolean upgraded = false;
-        try {
-            upgraded = container.upgrade((req, resp) -> {
-                StatusSocket socket = new StatusSocket(uid, hub, () -> containersMessage(uid), config, sockets::remove);
-                sockets.add(socket);
-                return socket;
-            }, request, response);
-        } finally {
-            if (!upgraded) hub.release(uid);
-        }
-        if (!upgraded && !response.isCommitted()) {
-            // not a WebSocket handshake (e.g. a plain GET)
-            UpgradeRequests.refuse(response, 400, "WebSocket upgrade required", null);
-        }
+        UpgradeRequests.upgrade(container, (req, resp) -> {
+            StatusSocket socket = new StatusSocket(uid, hub, () -> containersMessage(uid), config, sockets::remove);
+            sockets.add(socket);
+            return socket;
+        }, request, response, () -> hub.release(uid));
     }
 
     @Override

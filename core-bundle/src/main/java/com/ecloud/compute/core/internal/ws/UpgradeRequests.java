@@ -6,6 +6,9 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 
+import org.eclipse.jetty.ee10.websocket.server.JettyWebSocketCreator;
+import org.eclipse.jetty.ee10.websocket.server.JettyWebSocketServerContainer;
+
 import com.ecloud.compute.auth.InvalidTokenException;
 import com.ecloud.compute.auth.Principal;
 import com.ecloud.compute.auth.TokenVerifier;
@@ -52,6 +55,24 @@ public final class UpgradeRequests {
         byte[] body = ApiError.client(status, reason).json().getBytes(StandardCharsets.UTF_8);
         response.setContentLength(body.length);
         response.getOutputStream().write(body);
+    }
+
+    /**
+     * Upgrades the request with {@code creator}; when it is no WebSocket handshake (a plain GET), gives back the
+     * socket slot with {@code releaseSlot} and answers 400. Returns whether it upgraded.
+     */
+    public static boolean upgrade(JettyWebSocketServerContainer container, JettyWebSocketCreator creator, HttpServletRequest request,
+            HttpServletResponse response, Runnable releaseSlot) throws IOException {
+        boolean upgraded = false;
+        try {
+            upgraded = container.upgrade(creator, request, response);
+        } finally {
+            if (!upgraded) releaseSlot.run();
+        }
+        if (!upgraded && !response.isCommitted()) {
+            refuse(response, 400, "WebSocket upgrade required", null);
+        }
+        return upgraded;
     }
 
     /** Every value of a query parameter. */

@@ -162,22 +162,13 @@ public class ContainerStreamsFilter implements Filter {
         }
         String id = container.id();
         int startTail = tail;
-        boolean upgraded = false;
-        try {
-            upgraded = ws.upgrade((rq, rs) -> {
-                StreamSocket socket = stream.kind() == StreamRequest.Kind.LOGS
-                        ? new LogSocket(uid, id, runtime, startTail, config, this::closed)
-                        : new TerminalSocket(uid, id, runtime, json.mapper(), closer, config, this::closed);
-                sockets.add(socket);
-                return socket;
-            }, request, response);
-        } finally {
-            if (!upgraded) slots.release(uid);
-        }
-        if (!upgraded && !response.isCommitted()) {
-            // not a WebSocket handshake (e.g. a plain GET)
-            UpgradeRequests.refuse(response, 400, "WebSocket upgrade required", null);
-        }
+        UpgradeRequests.upgrade(ws, (rq, rs) -> {
+            StreamSocket socket = stream.kind() == StreamRequest.Kind.LOGS
+                    ? new LogSocket(uid, id, runtime, startTail, config, this::closed)
+                    : new TerminalSocket(uid, id, runtime, json.mapper(), closer, config, this::closed);
+            sockets.add(socket);
+            return socket;
+        }, request, response, () -> slots.release(uid));
     }
 
     private void closed(StreamSocket socket) {
