@@ -25,9 +25,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -41,6 +39,7 @@ import com.ecloud.compute.itest.harness.Docker;
 import com.ecloud.compute.itest.harness.Fixtures;
 import com.ecloud.compute.itest.harness.PlatformExtension;
 import com.ecloud.compute.itest.harness.PlatformProcess;
+import com.ecloud.compute.itest.harness.TextRecorder;
 import com.fasterxml.jackson.databind.JsonNode;
 
 /** /compute/ws with the JDK's WebSocket client against the real jar and real containers on Docker. */
@@ -57,46 +56,21 @@ class WebSocketStatusIT {
             .config("com.ecloud.compute.websocket", Map.of("allowed.origins", "https://dash.example.com, http://localhost:8080"));
 
     /** A text-message recorder that asks for one message at a time, or stops asking (a stalled client). */
-    static final class Recorder implements WebSocket.Listener {
+    static final class Recorder extends TextRecorder {
         final LinkedBlockingQueue<JsonNode> messages = new LinkedBlockingQueue<>();
-        final CompletableFuture<String> closed = new CompletableFuture<>();
         final List<JsonNode> seen = new ArrayList<>();
-        private final StringBuilder partial = new StringBuilder();
-        private final boolean stall;
 
         Recorder(boolean stall) {
-            this.stall = stall;
+            super(stall);
         }
 
         @Override
-        public void onOpen(WebSocket ws) {
-            ws.request(1);
-        }
-
-        @Override
-        public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
-            partial.append(data);
-            if (last) {
-                try {
-                    messages.add(Api.JSON.readTree(partial.toString()));
-                } catch (Exception e) {
-                    closed.completeExceptionally(e);
-                }
-                partial.setLength(0);
+        protected void onMessage(String message) {
+            try {
+                messages.add(Api.JSON.readTree(message));
+            } catch (Exception e) {
+                closed.completeExceptionally(e);
             }
-            if (!stall) ws.request(1);
-            return null;
-        }
-
-        @Override
-        public CompletionStage<?> onClose(WebSocket ws, int code, String reason) {
-            closed.complete(code + " " + reason);
-            return null;
-        }
-
-        @Override
-        public void onError(WebSocket ws, Throwable error) {
-            closed.completeExceptionally(error);
         }
 
         /** Next message matching {@code wanted} within {@code timeout}; every message taken is kept in {@link #seen}. */

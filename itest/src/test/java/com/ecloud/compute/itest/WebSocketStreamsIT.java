@@ -18,7 +18,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -34,6 +33,7 @@ import com.ecloud.compute.itest.harness.Docker;
 import com.ecloud.compute.itest.harness.Fixtures;
 import com.ecloud.compute.itest.harness.PlatformExtension;
 import com.ecloud.compute.itest.harness.PlatformProcess;
+import com.ecloud.compute.itest.harness.TextRecorder;
 import com.ecloud.compute.itest.harness.Poll;
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -55,36 +55,22 @@ class WebSocketStreamsIT {
     static final HttpClient CLIENT = HttpClient.newHttpClient();
 
     /** Records text messages one by one and binary bytes as one growing stream, and the close. */
-    static final class Recorder implements WebSocket.Listener {
+    static final class Recorder extends TextRecorder {
         final LinkedBlockingQueue<String> texts = new LinkedBlockingQueue<>();
         final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        final CompletableFuture<String> closed = new CompletableFuture<>();
-        private final StringBuilder partial = new StringBuilder();
-        /** A stalled client takes its first message and then reads nothing more. */
-        private final boolean stalled;
 
         Recorder() {
             this(false);
         }
 
+        /** A stalled client takes its first message and then reads nothing more. */
         Recorder(boolean stalled) {
-            this.stalled = stalled;
+            super(stalled);
         }
 
         @Override
-        public void onOpen(WebSocket ws) {
-            ws.request(1);
-        }
-
-        @Override
-        public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
-            partial.append(data);
-            if (last) {
-                texts.add(partial.toString());
-                partial.setLength(0);
-            }
-            if (!stalled) ws.request(1);
-            return null;
+        protected void onMessage(String message) {
+            texts.add(message);
         }
 
         @Override
@@ -97,17 +83,6 @@ class WebSocketStreamsIT {
             }
             ws.request(1);
             return null;
-        }
-
-        @Override
-        public CompletionStage<?> onClose(WebSocket ws, int code, String reason) {
-            closed.complete(code + " " + reason);
-            return null;
-        }
-
-        @Override
-        public void onError(WebSocket ws, Throwable error) {
-            closed.completeExceptionally(error);
         }
 
         /** Next text message containing {@code part}; fails after {@code timeout}. */
