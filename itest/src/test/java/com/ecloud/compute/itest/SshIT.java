@@ -29,6 +29,7 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterAll;
@@ -40,6 +41,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import com.ecloud.compute.itest.harness.Api;
+import com.ecloud.compute.itest.harness.Command;
 import com.ecloud.compute.itest.harness.Docker;
 import com.ecloud.compute.itest.harness.Fixtures;
 import com.ecloud.compute.itest.harness.OpenSsh;
@@ -510,6 +512,27 @@ class SshIT {
         }
         Poll.until("sleep 4242 to end after its client left", STEP, Duration.ofMillis(500),
                 () -> Docker.exec(name, "ps").stdout(), ps -> !ps.contains("sleep 4242"));
+    }
+
+    @Test
+    @Order(25)
+    void aReaderThatStopsEndsTheCommand() {
+        // `ssh id 'cat /dev/zero' | head`: when head has its bytes, ssh's stdout breaks; the client says so
+        // (eow@openssh.com) and the gateway ends the command, so that the pipeline ends instead of cat writing forever
+        String sshLine = ssh.sshCommand(ownerKey, box, List.of(), "cat /dev/zero").stream()
+                .map(SshIT::shellQuoted).collect(Collectors.joining(" "));
+        Command.Result r = Command.run(Duration.ofSeconds(120), List.of("bash", "-c",
+                "timeout -s KILL 60 " + sshLine + " </dev/null | head -c 1048576 | wc -c; echo \"ssh=${PIPESTATUS[0]}\""));
+        assertEquals(0, r.exitCode(), r::describe);
+        String[] lines = r.stdout().strip().split("\n");
+        assertEquals("1048576", lines[0].strip(), r::describe);
+        assertFalse(lines[1].equals("ssh=137"), "ssh had to be killed: the pipeline did not end by itself; " + r.describe());
+        Poll.until("cat /dev/zero to end in the container", STEP, Duration.ofMillis(500),
+                () -> Docker.exec(Docker.name(box), "ps").stdout(), ps -> !ps.contains("cat /dev/zero"));
+    }
+
+    private static String shellQuoted(String word) {
+        return "'" + word.replace("'", "'\\''") + "'";
     }
 
     // ---- forwarding -----------------------------------------------------------------------------------------

@@ -46,6 +46,8 @@ final class ExecCommand extends ChannelStreams implements ExecListener {
     private final Object outputLock = new Object();
     private volatile ExecSession exec;
     private volatile boolean destroyed;
+    /** The client's reader went away (eow@openssh.com): output is dropped and the process ended. */
+    private volatile boolean outputUnwanted;
     private String containerId = "?";
     /** A terminal in raw mode needs CR LF. */
     private volatile boolean tty;
@@ -122,7 +124,7 @@ final class ExecCommand extends ChannelStreams implements ExecListener {
     @Override
     public void onOutput(byte[] data, boolean stderr) {
         synchronized (outputLock) {
-            if (destroyed) return;
+            if (destroyed || outputUnwanted) return;
             try {
                 OutputStream target = stderr ? err : out;
                 target.write(data);
@@ -172,6 +174,17 @@ final class ExecCommand extends ChannelStreams implements ExecListener {
         } catch (IOException ignored) {
             // the channel is already gone
         }
+    }
+
+    /**
+     * The client will not write any more output anywhere ({@code ssh id 'cat /dev/zero' | head}): as OpenSSH's
+     * sshd does, the process is not left writing into the void but ended, which ends the channel.
+     */
+    void outputNotWanted() {
+        outputUnwanted = true;
+        LOG.debug("SSH {} into {}: the client's reader went away, ending the process", what, containerId);
+        // closing waits for the process to go: not on the transport's thread
+        stdinPumps.execute(this::closeExec);
     }
 
     @Override

@@ -6,14 +6,18 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import org.apache.sshd.common.channel.RequestHandler;
+import org.apache.sshd.common.session.ConnectionService;
 import org.apache.sshd.core.CoreModuleProperties;
 import org.apache.sshd.server.SshServer;
+import org.apache.sshd.server.global.NoMoreSessionsHandler;
 import org.apache.sshd.server.subsystem.SubsystemFactory;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
@@ -83,6 +87,9 @@ public final class SshGateway implements AutoCloseable {
                 "rsa-sha2-256"};
     }
 
+    /** The software version in the SSH identification string (RFC 4253: no spaces, no minus signs). */
+    static final String IDENTIFICATION = "OpenSSH_compatible ecloud-compute";
+
     private static final Logger LOG = LoggerFactory.getLogger(SshGateway.class);
 
     private final SshServer server;
@@ -116,6 +123,10 @@ public final class SshGateway implements AutoCloseable {
         server.setHostBasedAuthenticator(null);
         server.setGSSAuthenticator(null);
         server.addSessionListener(guard);
+        server.setGlobalRequestHandlers(globalRequests(server.getGlobalRequestHandlers()));
+        // OpenSSH's client tells only servers named OpenSSH* when its reader went away (eow@openssh.com); without
+        // it, `ssh id cmd | head` would keep the command writing forever. The software version says what we speak.
+        CoreModuleProperties.SERVER_IDENTIFICATION.set(server, IDENTIFICATION);
         server.setChannelFactories(List.of(GatewayChannelSession.FACTORY, forwarding.directTcpipFactory()));
         server.setForwardingFilter(forwarding);
         server.setShellFactory(channel -> new ExecCommand(access, stdinPumps, List.of(), true, "shell"));
@@ -170,6 +181,17 @@ public final class SshGateway implements AutoCloseable {
             stdinPumps.shutdownNow();
         }
         LOG.info("SSH gateway stopped");
+    }
+
+    /** MINA's defaults, with no-more-sessions@openssh.com as OpenSSH means it. */
+    private static List<RequestHandler<ConnectionService>> globalRequests(
+            List<RequestHandler<ConnectionService>> defaults) {
+        List<RequestHandler<ConnectionService>> handlers = new ArrayList<>();
+        for (RequestHandler<ConnectionService> handler : defaults) {
+            if (!(handler instanceof NoMoreSessionsHandler)) handlers.add(handler);
+        }
+        handlers.add(new NoMoreSessions());
+        return handlers;
     }
 
     private static Path dataDirectory(String ecloudData) {

@@ -3,6 +3,7 @@ package com.ecloud.compute.ssh.internal.gateway;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -34,11 +35,13 @@ import org.apache.sshd.client.channel.ChannelExec;
 import org.apache.sshd.client.channel.ChannelShell;
 import org.apache.sshd.client.channel.ClientChannelEvent;
 import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.common.SshConstants;
 import org.apache.sshd.common.SshException;
 import org.apache.sshd.common.channel.exception.SshChannelOpenException;
 import org.apache.sshd.common.config.keys.PublicKeyEntry;
 import org.apache.sshd.common.session.Session;
 import org.apache.sshd.common.session.SessionListener;
+import org.apache.sshd.common.util.buffer.Buffer;
 import org.apache.sshd.common.util.net.SshdSocketAddress;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -188,6 +191,50 @@ class SshGatewayTest {
             waitUntil(() -> !access.specs.isEmpty());
             ch.close(false).await(TIMEOUT);
             waitUntil(() -> access.closed.contains(ID));
+        }
+    }
+
+    @Test
+    void endOfWriteFromTheClientEndsTheProcess() throws Exception {
+        start(Map.of());
+        try (ClientSession session = login(ID, aliceKey)) {
+            ChannelExec ch = session.createExecChannel("exec sleep 60");
+            ch.setOut(new ByteArrayOutputStream());
+            ch.setErr(new ByteArrayOutputStream());
+            ch.open().verify(TIMEOUT);
+            waitUntil(() -> !access.specs.isEmpty());
+            // (exec: the local stand-in for the container reports the exit once its one process is gone)
+            // what OpenSSH's client sends when its stdout broke (ssh id cmd | head): the channel itself stays open
+            Buffer eow = session.createBuffer(SshConstants.SSH_MSG_CHANNEL_REQUEST);
+            eow.putUInt(ch.getRecipient());
+            eow.putString(GatewayChannelSession.END_OF_WRITE);
+            eow.putBoolean(false);
+            session.writePacket(eow).verify(TIMEOUT);
+            waitUntil(() -> access.closed.contains(ID));
+            waitUntil(ch::isClosed); // the channel ends with the process
+            assertNotNull(ch.getExitStatus(), "the process's exit reaches the client");
+        }
+    }
+
+    @Test
+    void noMoreSessionsRefusesSessionChannelsButNotForwarding() throws Exception {
+        start(Map.of());
+        try (ClientSession session = login(ID, aliceKey)) {
+            Buffer request = session.createBuffer(SshConstants.SSH_MSG_GLOBAL_REQUEST);
+            request.putString(NoMoreSessions.REQUEST);
+            request.putBoolean(false);
+            session.writePacket(request).verify(TIMEOUT);
+            try (ChannelExec ch = session.createExecChannel("true")) {
+                assertThrows(Exception.class, () -> ch.open().verify(TIMEOUT));
+            }
+            // OpenSSH's client sends the request on every connection; ssh -N -L must keep forwarding
+            try (ChannelDirectTcpip ch = session.createDirectTcpipChannel(new SshdSocketAddress("localhost", 0),
+                    new SshdSocketAddress("localhost", 8080))) {
+                ch.open().verify(TIMEOUT);
+                ch.getInvertedIn().write("ping".getBytes(StandardCharsets.UTF_8));
+                ch.getInvertedIn().flush();
+                assertEquals("ping", new String(ch.getInvertedOut().readNBytes(4), StandardCharsets.UTF_8));
+            }
         }
     }
 
