@@ -624,6 +624,26 @@ public abstract class ContainerRuntimeContract {
     }
 
     @Test
+    void execDeliversBulkOutputOfBothStreamsCompleteAndInOrder() throws Exception {
+        String id = createAndStart(spec(Arch.AMD64));
+        // thousands of small writes on both streams, then 4 MiB in one go: a runtime that batches or splits the
+        // output must still deliver every byte of each stream, in order
+        ExecResult result = exec(id, "sh", "-c", "i=0; while [ $i -lt 3000 ]; do echo \"out $i\"; echo \"err $i\" >&2; "
+                + "i=$((i+1)); done; head -c 4194304 /dev/zero | tr '\\0' x");
+        StringBuilder out = new StringBuilder();
+        StringBuilder err = new StringBuilder();
+        for (int i = 0; i < 3000; i++) {
+            out.append("out ").append(i).append('\n');
+            err.append("err ").append(i).append('\n');
+        }
+        out.append("x".repeat(4 * 1024 * 1024));
+        assertEquals(0, result.exitCode(), result.stderr());
+        assertEquals(err.toString(), result.stderr());
+        assertEquals(out.length(), result.stdout().length());
+        assertEquals(out.toString(), result.stdout());
+    }
+
+    @Test
     void execForwardsStdinUntilEndOfInput() throws Exception {
         String id = createAndStart(spec(Arch.AMD64));
         RecordingExecListener listener = new RecordingExecListener();

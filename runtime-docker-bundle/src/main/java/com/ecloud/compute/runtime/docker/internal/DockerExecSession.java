@@ -1,5 +1,6 @@
 package com.ecloud.compute.runtime.docker.internal;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
@@ -32,6 +33,8 @@ final class DockerExecSession implements ExecSession {
     private static final Logger LOG = LoggerFactory.getLogger(DockerExecSession.class);
     private static final int STDOUT = 1;
     private static final int STDERR = 2;
+    /** Holds the engine's largest frame (32 KiB) several times over, so that reads batch many small frames. */
+    private static final int READ_BUFFER = 256 * 1024;
 
     private final DockerClient client;
     private final String execId;
@@ -45,6 +48,8 @@ final class DockerExecSession implements ExecSession {
     private final AtomicBoolean closing = new AtomicBoolean();
     private final CountDownLatch readerDone = new CountDownLatch(1);
     private volatile long hostPid;
+    /** Output of consecutive frames of one stream, read thread only. */
+    private final ByteArrayOutputStream pending = new ByteArrayOutputStream(READ_BUFFER);
 
     DockerExecSession(DockerClient client, String execId, boolean tty, EngineSocket.Upgraded connection,
             ExecListener listener, ProcessReaper reaper, Consumer<DockerExecSession> onFinished) {
@@ -146,7 +151,7 @@ final class DockerExecSession implements ExecSession {
     private void read(ByteBuffer leftover) {
         Throwable failure = null;
         try {
-            ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
+            ByteBuffer buffer = ByteBuffer.allocate(READ_BUFFER);
             buffer.put(leftover);
             while (true) {
                 buffer.flip();
@@ -174,19 +179,35 @@ final class DockerExecSession implements ExecSession {
         }
     }
 
-    /** Delivers the complete frames in {@code buffer}: [stream, 0, 0, 0, size (4 bytes, big endian)] payload. */
+    /**
+     * Delivers the complete frames in {@code buffer}: [stream, 0, 0, 0, size (4 bytes, big endian)] payload.
+     * Consecutive frames of one stream go out as one chunk: the engine frames each write of the process (4 KiB
+     * for BusyBox), and a consumer pays per chunk (an SSH packet and its MAC, a WebSocket frame).
+     */
     private void deliverFrames(ByteBuffer buffer) {
+        byte[] array = buffer.array();
+        int pendingStream = 0;
         while (buffer.remaining() >= 8) {
             int start = buffer.position();
-            int stream = buffer.get(start);
+            int stream = array[start];
             int size = buffer.getInt(start + 4);
-            if (buffer.remaining() < 8 + size) return;
-            byte[] payload = Arrays.copyOfRange(buffer.array(), start + 8, start + 8 + size);
+            if (buffer.remaining() < 8 + size) break;
             buffer.position(start + 8 + size);
-            if (size > 0 && (stream == STDOUT || stream == STDERR)) {
-                listener.onOutput(payload, stream == STDERR);
+            if (size == 0 || (stream != STDOUT && stream != STDERR)) continue;
+            if (stream != pendingStream) {
+                deliverPending(pendingStream);
+                pendingStream = stream;
             }
+            pending.write(array, start + 8, size);
         }
+        deliverPending(pendingStream);
+    }
+
+    private void deliverPending(int stream) {
+        if (pending.size() == 0) return;
+        byte[] payload = pending.toByteArray();
+        pending.reset();
+        listener.onOutput(payload, stream == STDERR);
     }
 
     private void finish(Throwable failure) {

@@ -74,9 +74,10 @@ public final class SshGateway implements AutoCloseable {
                 "ecdh-sha2-nistp384", "ecdh-sha2-nistp521", "diffie-hellman-group16-sha512",
                 "diffie-hellman-group18-sha512", "diffie-hellman-group14-sha256"};
 
-        @AttributeDefinition(description = "Cipher allow-list, in order of preference")
-        String[] ciphers() default {"chacha20-poly1305@openssh.com", "aes256-gcm@openssh.com",
-                "aes128-gcm@openssh.com", "aes256-ctr", "aes192-ctr", "aes128-ctr"};
+        @AttributeDefinition(description = "Cipher allow-list, in order of preference (chacha20-poly1305@openssh.com "
+                + "is left out by default: MINA runs it in plain Java, at a fifth of AES's throughput)")
+        String[] ciphers() default {"aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "aes128-ctr", "aes192-ctr",
+                "aes256-ctr"};
 
         @AttributeDefinition(description = "MAC allow-list, in order of preference")
         String[] macs() default {"hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com", "hmac-sha2-256",
