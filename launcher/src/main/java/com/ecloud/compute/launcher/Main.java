@@ -175,6 +175,10 @@ public final class Main {
         properties.put("launch.storage.dir", cache.toString());
         properties.put("org.osgi.framework.storage", cache.toString());
         properties.put("felix.fileinstall.dir", config.toString());
+        // FileInstall must never write the operators' files back: it did so on every start (for each
+        // configuration it had just created), and its own watcher could read a file while it was being
+        // rewritten, then apply it empty: components came up on their defaults
+        properties.put("felix.fileinstall.enableConfigSave", "false");
         properties.put("org.osgi.service.http.port", Integer.toString(port));
         properties.put("org.apache.felix.http.host", bind);
         // without a terminal Gogo must not read stdin: at end of input it would stop the framework

@@ -56,6 +56,13 @@ class ExecutableJarIT {
         int port = freePort();
         Path log = data.resolve("serve.log");
         List<String> command = command(List.of("serve", "--data", data.toString(), "--port", Integer.toString(port)));
+        // an operator's file, as written: serve must never write it back (FileInstall did, on every start)
+        Path operatorsFile = data.resolve("etc/com.ecloud.compute.websocket.cfg");
+        Files.createDirectories(operatorsFile.getParent());
+        String operatorsText = "# origins of our web console\nallowed.origins=https://console.example\n";
+        Files.writeString(operatorsFile, operatorsText);
+        java.nio.file.attribute.FileTime written = java.nio.file.attribute.FileTime.from(java.time.Instant.parse("2026-01-01T00:00:00Z"));
+        Files.setLastModifiedTime(operatorsFile, written);
         Process serve = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
@@ -83,6 +90,8 @@ class ExecutableJarIT {
             // stdin is at its end: a non-interactive Gogo neither exits nor stops the framework
             Thread.sleep(3000);
             assertTrue(serve.isAlive(), "serve must keep running after stdin closed:\n" + Files.readString(log));
+            assertEquals(operatorsText, Files.readString(operatorsFile), "the operator's file was rewritten");
+            assertEquals(written, Files.getLastModifiedTime(operatorsFile), "the operator's file was written to");
             List<String> problems = new ArrayList<>();
             for (String line : Files.readAllLines(log)) {
                 if (line.contains("Failed to start bundle") || line.contains("could not resolve")

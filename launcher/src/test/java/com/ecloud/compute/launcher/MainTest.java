@@ -103,6 +103,7 @@ class MainTest {
         assertEquals("/srv/data/cache", properties.get("org.osgi.framework.storage"));
         assertEquals("/srv/data/cache", properties.get("launch.storage.dir"));
         assertEquals("/srv/etc", properties.get("felix.fileinstall.dir"));
+        assertEquals("false", properties.get("felix.fileinstall.enableConfigSave"), "FileInstall never rewrites the files");
         assertEquals("8080", properties.get("org.osgi.service.http.port"));
         assertEquals("0.0.0.0", properties.get("org.apache.felix.http.host"));
         assertEquals("--nointeractive", properties.get("gosh.args"));

@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.apache.sshd.server.Environment;
@@ -183,14 +184,22 @@ final class ExecCommand extends ChannelStreams implements ExecListener {
     void outputNotWanted() {
         outputUnwanted = true;
         LOG.debug("SSH {} into {}: the client's reader went away, ending the process", what, containerId);
-        // closing waits for the process to go: not on the transport's thread
-        stdinPumps.execute(this::closeExec);
+        closeExecInBackground();
     }
 
     @Override
     public void destroy(ChannelSession channel) {
         destroyed = true;
-        closeExec();
+        closeExecInBackground();
+    }
+
+    /** Closing waits (briefly) for the process to go: not on the transport's threads, which serve every session. */
+    private void closeExecInBackground() {
+        try {
+            stdinPumps.execute(this::closeExec);
+        } catch (RejectedExecutionException e) {
+            closeExec(); // the gateway is stopping
+        }
     }
 
     private void closeExec() {
