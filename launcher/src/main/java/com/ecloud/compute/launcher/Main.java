@@ -346,6 +346,7 @@ public final class Main {
                 // The components of these wait for their file (so that none ever runs on defaults the operator
                 // changed, before FileInstall, which reads the files asynchronously, got to them): an empty file
                 // means every default; README.md lists the properties.
+                "com.ecloud.compute.auth.cfg", "# Access tokens: signing key file, clock skew (README.md, Configuration)\n",
                 "com.ecloud.compute.platform.cfg", "# The platform: limits, names, timings (README.md, Configuration)\n",
                 "com.ecloud.compute.images.cfg", "# The images users may run and the internal registry (README.md)\n",
                 "com.ecloud.compute.store.cfg", "# The store: empty for H2 in <data>/db; jdbc.url etc. for PostgreSQL\n",

@@ -8,6 +8,7 @@ import java.util.List;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -24,7 +25,8 @@ import com.ecloud.compute.auth.TokenVerifier;
  * key file is read, or created, on first use, so a slow or broken disk never holds up the start.
  */
 @Designate(ocd = AccessTokenService.Config.class)
-@Component(configurationPid = AccessTokenService.PID, service = {TokenVerifier.class, TokenIssuer.class})
+@Component(configurationPid = AccessTokenService.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
+        service = {TokenVerifier.class, TokenIssuer.class})
 public class AccessTokenService implements TokenVerifier, TokenIssuer {
 
     public static final String PID = "com.ecloud.compute.auth";
