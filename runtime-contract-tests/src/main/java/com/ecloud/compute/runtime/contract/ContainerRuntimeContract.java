@@ -779,6 +779,42 @@ public abstract class ContainerRuntimeContract {
         await(WAIT, () -> httpGet(endpoint, "/index.html") == null, () -> "the relay still answers after remove");
     }
 
+    @Test
+    void exposePassesEndOfInputOnAndCarriesManyConnections() throws Exception {
+        String id = createAndStart(spec(Arch.AMD64));
+        // counts what it is sent until end of input, then answers with the count on the same connection
+        track(runtime.exec(id, new ExecSpec(List.of("nc", "-ll", "-p", "9090", "-e", "wc", "-c"), false, 0, 0, Map.of()),
+                new RecordingExecListener()));
+        HostEndpoint endpoint = runtime.expose(id, 9090);
+        byte[] payload = new byte[300_000];
+        new java.util.Random(7).nextBytes(payload);
+        String[] answer = new String[1];
+        await(WAIT, () -> {
+            answer[0] = sendThenHalfClose(endpoint, payload);
+            return answer[0] != null && answer[0].trim().equals(Integer.toString(payload.length));
+        }, () -> "no count through " + endpoint + ": " + answer[0]);
+        // connections one after another and side by side, each whole
+        List<java.util.concurrent.CompletableFuture<String>> parallel = new java.util.ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            parallel.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> sendThenHalfClose(endpoint, payload)));
+        }
+        for (java.util.concurrent.CompletableFuture<String> each : parallel) {
+            assertEquals(Integer.toString(payload.length), String.valueOf(each.get(60, java.util.concurrent.TimeUnit.SECONDS)).trim());
+        }
+    }
+
+    /** Sends {@code payload}, half-closes, and reads the answer until the other side closes; null on failure. */
+    private static String sendThenHalfClose(HostEndpoint endpoint, byte[] payload) {
+        try (java.net.Socket socket = new java.net.Socket(endpoint.host(), endpoint.port())) {
+            socket.setSoTimeout(20_000);
+            socket.getOutputStream().write(payload);
+            socket.shutdownOutput();
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            return null;
+        }
+    }
+
     // ------------------------------------------------------------------------------------------------------------
     // Arches
     // ------------------------------------------------------------------------------------------------------------

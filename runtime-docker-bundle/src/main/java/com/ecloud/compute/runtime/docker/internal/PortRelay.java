@@ -2,16 +2,16 @@ package com.ecloud.compute.runtime.docker.internal;
 
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 import org.slf4j.Logger;
@@ -23,35 +23,45 @@ import com.ecloud.compute.api.runtime.HostEndpoint;
  * A loopback TCP listener that forwards each connection to a container's port on its bridge address. Docker
  * publishes ports only when a container is created; the gateway needs one for any port at any time.
  *
- * <p>Two pump threads per connection with 64 KiB buffers; end of input in one direction is passed on as a
- * half-close, so request/response protocols that rely on it work. The target address is read from the engine
- * when the relay is made and again when a connection to it fails (the container restarted with another address).
+ * <p>One selector thread serves the listener and every connection (non-blocking, a direct buffer per direction):
+ * a proxy in front keeps many keep-alive connections open, and a thread pair per connection cost two context
+ * switches per hop. End of input in one direction is passed on as a half-close, so request/response protocols
+ * that rely on it work. The target address is read from the engine when the relay is made and again when a
+ * connection to it fails (the container restarted with another address).
  */
 final class PortRelay implements Closeable {
 
     private static final Logger LOG = LoggerFactory.getLogger(PortRelay.class);
-    private static final int BUFFER = 64 * 1024;
-    private static final int CONNECT_TIMEOUT_MS = 5000;
+    private static final int BUFFER = 32 * 1024;
 
     private final String name;
     private final Supplier<InetSocketAddress> resolveTarget;
-    private final ExecutorService threads;
-    private final ServerSocket server;
-    private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+    private final ServerSocketChannel server;
+    private final Selector selector;
     private volatile InetSocketAddress target;
     private volatile boolean closed;
 
     PortRelay(String name, Supplier<InetSocketAddress> resolveTarget, ExecutorService threads) throws IOException {
         this.name = name;
         this.resolveTarget = resolveTarget;
-        this.threads = threads;
         this.target = resolveTarget.get();
-        this.server = new ServerSocket(0, 128, InetAddress.getLoopbackAddress());
-        threads.execute(this::accept);
+        this.selector = Selector.open();
+        this.server = ServerSocketChannel.open();
+        try {
+            server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 128);
+            server.configureBlocking(false);
+            server.register(selector, SelectionKey.OP_ACCEPT);
+        } catch (IOException e) {
+            quietly(server);
+            quietly(selector);
+            throw e;
+        }
+        threads.execute(this::run);
     }
 
     HostEndpoint endpoint() {
-        return new HostEndpoint(server.getInetAddress().getHostAddress(), server.getLocalPort());
+        InetSocketAddress local = (InetSocketAddress) server.socket().getLocalSocketAddress();
+        return new HostEndpoint(local.getAddress().getHostAddress(), local.getPort());
     }
 
     /** Reads the target address again (on expose, in case the container restarted). */
@@ -64,87 +74,163 @@ final class PortRelay implements Closeable {
     public void close() {
         closed = true;
         quietly(server);
-        open.forEach(PortRelay::quietly);
-        open.clear();
+        selector.wakeup();
     }
 
-    private void accept() {
-        Thread.currentThread().setName("ecloud-relay-accept-" + name);
-        while (!closed) {
-            Socket client;
+    private void run() {
+        Thread.currentThread().setName("ecloud-relay-" + name);
+        try {
+            while (!closed) {
+                selector.select();
+                for (SelectionKey key : selector.selectedKeys()) {
+                    try {
+                        if (!key.isValid()) continue;
+                        if (key.isAcceptable()) {
+                            accept();
+                        } else {
+                            ((Direction) key.attachment()).pair.ready(key);
+                        }
+                    } catch (IOException | RuntimeException e) {
+                        if (key.attachment() instanceof Direction d) d.pair.close();
+                    }
+                }
+                selector.selectedKeys().clear();
+            }
+        } catch (IOException | ClosedSelectorException e) {
+            if (!closed) LOG.warn("relay {} stopped: {}", name, e.toString());
+        } finally {
+            for (SelectionKey key : selector.keys()) quietly(key.channel());
+            quietly(selector);
+        }
+    }
+
+    private void accept() throws IOException {
+        SocketChannel client;
+        while ((client = server.accept()) != null) {
+            client.configureBlocking(false);
+            client.setOption(StandardSocketOptions.TCP_NODELAY, true);
             try {
-                client = server.accept();
-            } catch (IOException e) {
-                if (!closed) LOG.warn("relay {} stopped accepting: {}", name, e.toString());
+                new Pair(client).connect(false);
+            } catch (IOException | RuntimeException e) {
+                LOG.debug("relay {}: cannot reach {}: {}", name, target, e.toString());
+                quietly(client);
+            }
+        }
+    }
+
+    /** One side's reading: bytes read from {@code from} wait in {@code buffer} until written to the other side. */
+    private static final class Direction {
+        final Pair pair;
+        final SocketChannel from;
+        final ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER);
+        SelectionKey key;
+        boolean ended;
+
+        Direction(Pair pair, SocketChannel from) {
+            this.pair = pair;
+            this.from = from;
+        }
+    }
+
+    /** A client connection and its connection to the container. */
+    private final class Pair {
+        private final Direction fromClient;
+        private Direction fromContainer;
+        private SocketChannel upstream;
+        private boolean connected;
+
+        Pair(SocketChannel client) {
+            this.fromClient = new Direction(this, client);
+        }
+
+        /** Starts connecting to the target; {@code retried}: after a refresh of the address. */
+        void connect(boolean retried) throws IOException {
+            InetSocketAddress address = target;
+            if (address == null) throw new IOException("the container has no address (not running)");
+            upstream = SocketChannel.open();
+            upstream.configureBlocking(false);
+            upstream.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            fromContainer = new Direction(this, upstream);
+            fromContainer.key = upstream.register(selector, SelectionKey.OP_CONNECT, fromContainer);
+            if (fromClient.key == null) fromClient.key = fromClient.from.register(selector, 0, fromClient);
+            fromClient.key.attach(fromClient);
+            this.retried = retried;
+            if (upstream.connect(address)) connected();
+        }
+
+        private boolean retried;
+
+        void ready(SelectionKey key) throws IOException {
+            Direction d = (Direction) key.attachment();
+            if (!connected) {
+                if (d != fromContainer || !key.isConnectable()) return;
+                try {
+                    upstream.finishConnect();
+                } catch (IOException e) {
+                    quietly(upstream);
+                    if (retried || closed) throw e;
+                    refreshTarget(); // the container may have restarted with another address
+                    connect(true);
+                    return;
+                }
+                connected();
                 return;
             }
-            open.add(client);
-            threads.execute(() -> connect(client));
+            if (key.isReadable()) read(d);
+            if (key.isValid() && key.isWritable()) write(other(d));
+            update();
         }
-    }
 
-    private void connect(Socket client) {
-        Socket upstream = null;
-        try {
-            upstream = dial(target);
-        } catch (IOException first) {
-            try {
-                refreshTarget(); // the container may have restarted with another address
-                upstream = dial(target);
-            } catch (IOException | RuntimeException second) {
-                LOG.debug("relay {}: cannot reach {}: {}", name, target, second.toString());
-            }
-        } catch (RuntimeException e) {
-            LOG.debug("relay {}: no target: {}", name, e.toString());
+        private void connected() {
+            connected = true;
+            update();
         }
-        if (upstream == null || closed) {
-            open.remove(client);
-            quietly(client);
+
+        private Direction other(Direction d) {
+            return d == fromClient ? fromContainer : fromClient;
+        }
+
+        private SocketChannel destination(Direction d) {
+            return d == fromClient ? upstream : fromClient.from;
+        }
+
+        private void read(Direction d) throws IOException {
+            if (d.ended || !d.buffer.hasRemaining()) return;
+            int n = d.from.read(d.buffer);
+            if (n < 0) d.ended = true;
+            write(d);
+        }
+
+        /** Writes what {@code d} read to its destination; after its end, passes the half-close on. */
+        private void write(Direction d) throws IOException {
+            d.buffer.flip();
+            if (d.buffer.hasRemaining()) destination(d).write(d.buffer);
+            d.buffer.compact();
+            if (d.ended && d.buffer.position() == 0) destination(d).shutdownOutput();
+        }
+
+        /** Reads where there is room, writes where bytes wait; closes both once both directions ended. */
+        private void update() {
+            if (fromClient.ended && fromContainer.ended && fromClient.buffer.position() == 0
+                    && fromContainer.buffer.position() == 0) {
+                close();
+                return;
+            }
+            interest(fromClient, fromContainer);
+            interest(fromContainer, fromClient);
+        }
+
+        /** Interest of {@code d}'s channel: reading its own input, writing what {@code opposite} read. */
+        private void interest(Direction d, Direction opposite) {
+            int ops = 0;
+            if (!d.ended && d.buffer.hasRemaining()) ops |= SelectionKey.OP_READ;
+            if (opposite.buffer.position() > 0) ops |= SelectionKey.OP_WRITE;
+            if (d.key.isValid()) d.key.interestOps(ops);
+        }
+
+        void close() {
+            quietly(fromClient.from);
             quietly(upstream);
-            return;
-        }
-        open.add(upstream);
-        AtomicInteger directions = new AtomicInteger(2);
-        Socket server = upstream;
-        threads.execute(() -> pump(client, server, directions));
-        pump(server, client, directions);
-    }
-
-    private Socket dial(InetSocketAddress address) throws IOException {
-        if (address == null) throw new IOException("the container has no address (not running)");
-        Socket socket = new Socket();
-        try {
-            socket.setTcpNoDelay(true);
-            socket.connect(address, CONNECT_TIMEOUT_MS);
-            return socket;
-        } catch (IOException e) {
-            quietly(socket);
-            throw e;
-        }
-    }
-
-    /** Copies from {@code from} to {@code to}; passes end of input on; closes both after the second direction. */
-    private void pump(Socket from, Socket to, AtomicInteger directions) {
-        byte[] buffer = new byte[BUFFER];
-        try {
-            from.setTcpNoDelay(true);
-            InputStream in = from.getInputStream();
-            OutputStream out = to.getOutputStream();
-            int n;
-            while ((n = in.read(buffer)) >= 0) {
-                out.write(buffer, 0, n);
-            }
-            to.shutdownOutput();
-        } catch (IOException e) {
-            // a reset or a close: end both directions
-            directions.set(1);
-        } finally {
-            if (directions.decrementAndGet() <= 0) {
-                quietly(from);
-                quietly(to);
-                open.remove(from);
-                open.remove(to);
-            }
         }
     }
 
