@@ -95,7 +95,7 @@ platform_cleanup() {
   exit "$status"
 }
 
-# starts the platform on 127.0.0.1:PORT (its SSH gateway on SSH_PORT) with DATA and waits until it is ready; it
+# starts the platform on 127.0.0.1:PORT (its SSH gateway on SSH_PORT, its ingress gateway at GATEWAY_OFFSET) with DATA and waits until it is ready; it
 # runs a copy of the jar in DATA, so that a rebuild of the original meanwhile does not disturb it
 platform_start() {
   mkdir -p "$DATA/etc"
@@ -108,6 +108,14 @@ platform_start() {
   operator_port=$(first_free_port $((SSH_PORT + 1)) 19500)
   echo "port=$SSH_PORT" >"$DATA/etc/com.ecloud.compute.ssh.cfg"
   echo "port=$operator_port" >"$DATA/etc/com.ecloud.compute.ssh.operator.cfg"
+  # the ingress gateway: external port P on P + GATEWAY_OFFSET, with 80 and 443 free there
+  GATEWAY_OFFSET=
+  local offset
+  for offset in $(seq 11000 1000 23000); do # every gateway port below the ephemeral range (32768-)
+    if port_free $((80 + offset)) && port_free $((443 + offset)); then GATEWAY_OFFSET=$offset; break; fi
+  done
+  [ -n "$GATEWAY_OFFSET" ] || die "no free ports for the ingress gateway"
+  echo "port.offset=$GATEWAY_OFFSET" >"$DATA/etc/com.ecloud.compute.gateway.cfg"
   # explicit values of what the figures depend on (the defaults, written down)
   cat >"$DATA/etc/com.ecloud.compute.platform.cfg" <<EOF
 max.containers.per.user=3

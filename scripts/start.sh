@@ -61,6 +61,8 @@ TOKEN=$(java -jar "$JAR" token "$USER_ID" --ttl 24h --data "$DATA" 2>>"$DATA/ecl
 echo
 echo "API:   $URL/compute"
 echo "SSH:   each container's ssh_command (ssh -p 2222 <id>@localhost by default), once its ssh_enabled is true"
+echo "Web:   rules of <id> on port P at http://<id>.compute.localhost:<P + 10000>/ (the ingress gateway; HTTPS on"
+echo "       10443 with the CA in $DATA/secrets/gateway/ca.pem; curl --resolve <id>.compute.localhost:10080:127.0.0.1 ...)"
 echo "Token: $TOKEN"
 echo
 echo "Try:   export TOKEN=$TOKEN"

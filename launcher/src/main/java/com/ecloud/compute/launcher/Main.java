@@ -351,6 +351,8 @@ public final class Main {
                 "com.ecloud.compute.images.cfg", "# The images users may run and the internal registry (README.md)\n",
                 "com.ecloud.compute.store.cfg", "# The store: empty for H2 in <data>/db; jdbc.url etc. for PostgreSQL\n",
                 "com.ecloud.compute.ssh.cfg", "# The SSH gateway into containers (README.md, SSH into containers)\n",
+                "com.ecloud.compute.gateway.cfg",
+                "# The ingress gateway: port.offset (10000: 80 -> 10080, 443 -> 10443), TLS files (README.md)\n",
                 "com.ecloud.compute.ssh.operator.cfg",
                 "# The operators' Gogo shell over SSH; authorized.keys= lists who may log in (nobody by default)\n",
                 "com.ecloud.compute.websocket.cfg", "# Browser origins allowed to open WebSockets; empty: any\n",

@@ -25,4 +25,7 @@ public interface ContainerAccess {
 
     /** An address on this host that reaches {@code port} of a running container. */
     HostEndpoint expose(String containerId, int port);
+
+    /** The platform's domain: containers are {@code <id>.compute.<domain>}, its API {@code compute.<domain>}. */
+    String domain();
 }

@@ -3,5 +3,5 @@
  * owner's keys and rules.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.0.0")
+@org.osgi.annotation.versioning.Version("1.1.0")
 package com.ecloud.compute.api.access;

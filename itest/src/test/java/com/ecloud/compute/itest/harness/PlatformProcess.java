@@ -35,6 +35,7 @@ import java.util.stream.Stream;
 public final class PlatformProcess implements AutoCloseable {
 
     public static final String PLATFORM_PID = "com.ecloud.compute.platform";
+    public static final String GATEWAY_PID = "com.ecloud.compute.gateway";
     public static final Duration READY_TIMEOUT = Duration.ofSeconds(120);
 
     /** Short timings so that reconciliation, orphan removal, usage and stops happen within a test. */
@@ -76,6 +77,8 @@ public final class PlatformProcess implements AutoCloseable {
             PlatformProcess p = new PlatformProcess(name, data, freePort());
             Map<String, Map<String, String>> all = new LinkedHashMap<>();
             all.put(PLATFORM_PID, FAST_PLATFORM);
+            // the ingress gateway on free ports: 80 and 443 at 80 + offset and 443 + offset
+            all.put(GATEWAY_PID, Map.of("port.offset", Integer.toString(freeGatewayOffset())));
             all.putAll(config);
             Path etc = data.resolve("etc");
             Files.createDirectories(etc);
@@ -102,6 +105,37 @@ public final class PlatformProcess implements AutoCloseable {
 
     static Path logsDir() {
         return Path.of(System.getProperty("ecloud.it.logs", "target/platform-logs")).toAbsolutePath();
+    }
+
+    /** An offset at which the gateway's ports 80 and 443 are free on loopback (its rule ports are checked by tests). */
+    static int freeGatewayOffset() throws IOException {
+        java.util.Random random = new java.util.Random();
+        for (int attempt = 0; attempt < 100; attempt++) {
+            // every gateway port (80-8999 + offset) below the ephemeral range (32768-), which client sockets use
+            int offset = 11000 + random.nextInt(12000);
+            if (isFree(80 + offset) && isFree(443 + offset)) return offset;
+        }
+        throw new IOException("no free ports for the ingress gateway");
+    }
+
+    private static boolean isFree(int port) {
+        try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** The ingress gateway's port offset of this platform (from its configuration file). */
+    public int gatewayOffset() {
+        try {
+            for (String line : Files.readAllLines(dataDir.resolve("etc").resolve(GATEWAY_PID + ".cfg"))) {
+                if (line.startsWith("port.offset=")) return Integer.parseInt(line.substring("port.offset=".length()).trim());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        throw new AssertionError("no port.offset in the gateway's configuration");
     }
 
     private static int freePort() throws IOException {

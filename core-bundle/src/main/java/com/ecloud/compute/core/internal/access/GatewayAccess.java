@@ -63,6 +63,11 @@ public class GatewayAccess implements ContainerAccess {
         return runtimeOfRunning(containerId).expose(containerId, port);
     }
 
+    @Override
+    public String domain() {
+        return lifecycle.config().domain();
+    }
+
     private ContainerRuntime runtimeOfRunning(String containerId) {
         Container c = (containerId == null || !ContainerIds.isValid(containerId) ? Optional.<Container>empty()
                 : containers.find(containerId)).orElseThrow(() -> new AccessRefusedException("no such container: " + containerId));

@@ -88,6 +88,11 @@ final class FakeAccess implements ContainerAccess, AutoCloseable {
     }
 
     @Override
+    public String domain() {
+        return "localhost";
+    }
+
+    @Override
     public void close() throws IOException {
         echo.close();
     }
