@@ -74,7 +74,7 @@ HOST=$ID.compute.localhost
 RULE_PORT=
 for p in $(seq 8500 8999); do port_free $((p + GATEWAY_OFFSET)) && { RULE_PORT=$p; break; }; done
 
-echo "== 1. rule added -> first routed request (${RUNS:-20} runs each)"
+echo "== 1. rule added -> first routed request (${RUNS:-20} runs each after 3 warm-ups)"
 java -cp "$BENCH_JAR" com.ecloud.compute.bench.GatewayBench --api "$API" --token "$TOKEN" --container "$ID" \
   --domain localhost --offset "$GATEWAY_OFFSET" --rule-port "$RULE_PORT" --target-port 8080 --runs "${RUNS:-20}" &
 BENCH_PID=$!

@@ -18,6 +18,7 @@ import java.util.List;
  * on a port of 8000-8999 that no rule used before (the gateway opens a listener for it).
  *
  * <p>Arguments: --api URL --token T --container ID --domain D --offset N --rule-port P --target-port T --runs N
+ * --warmups N (3, not counted)
  */
 public final class GatewayBench {
 
@@ -33,11 +34,12 @@ public final class GatewayBench {
         int offset = o.intOption("offset", 10000);
         int targetPort = o.intOption("target-port", 8080);
         int runs = o.intOption("runs", 20);
+        int warmups = o.intOption("warmups", 3);
         int failed = 0;
         for (int rulePort : new int[] {80, o.intOption("rule-port", 8500)}) {
             List<Double> sincePost = new ArrayList<>();
             List<Double> sinceAnswer = new ArrayList<>();
-            for (int i = 0; i < runs; i++) {
+            for (int i = -warmups; i < runs; i++) {
                 long t0 = System.nanoTime();
                 api.post("/compute/containers/" + id + "/ingress",
                         "{\"port\":" + rulePort + ",\"target_port\":" + targetPort + "}").expect(201);
@@ -45,7 +47,7 @@ public final class GatewayBench {
                 long routed = awaitStatus(host, rulePort + offset, 200, Duration.ofSeconds(5));
                 if (routed < 0) {
                     failed++;
-                } else {
+                } else if (i >= 0) { // warm-ups (JIT, first connections) are not counted
                     sincePost.add((routed - t0) / 1e6);
                     sinceAnswer.add((routed - answered) / 1e6);
                 }
