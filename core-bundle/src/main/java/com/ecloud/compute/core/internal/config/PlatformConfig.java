@@ -56,6 +56,14 @@ public @interface PlatformConfig {
     @AttributeDefinition(description = "Seconds between two reconciliations of the store with every runtime")
     int reconcile_interval_seconds() default 60;
 
+    @AttributeDefinition(description = "CPU that may be promised per core of a host (instance types' cores summed; "
+            + "1.0: none over-committed)")
+    double cpu_overcommit() default 8.0;
+
+    @AttributeDefinition(description = "Runtime types in order of preference for new containers (e.g. lxd,docker); "
+            + "empty: none preferred, the host with the most free memory wins")
+    String[] runtime_preference() default {};
+
     @AttributeDefinition(description = "Seconds an engine container unknown to the store is left alone before it is removed")
     int orphan_grace_seconds() default 300;
 

@@ -88,7 +88,7 @@ public class ContainerLifecycle {
     private final IngressStore ingress;
     private final ImageCatalog images;
     private final PlatformConfig config;
-    private final ContainerScheduler scheduler = new ContainerScheduler();
+    private final ContainerScheduler scheduler;
     private final ContainerIds ids = new ContainerIds();
 
     private final Map<String, ContainerRuntime> runtimes = new ConcurrentHashMap<>();
@@ -120,6 +120,7 @@ public class ContainerLifecycle {
         this.ingress = ingress;
         this.images = images;
         this.config = config;
+        this.scheduler = new ContainerScheduler(config.cpu_overcommit(), java.util.Arrays.asList(config.runtime_preference()));
         for (int i = 0; i < locks.length; i++) {
             locks[i] = new ReentrantLock();
             lockEpochs[i] = new AtomicLong();
@@ -486,15 +487,20 @@ public class ContainerLifecycle {
 
     private ContainerRuntime place(Container c) {
         List<Fingerprint> hosts = hosts().stream().filter(f -> !isDrained(f.host())).toList();
-        Map<String, Long> reserved = new HashMap<>();
+        Map<String, Long> memory = new HashMap<>();
+        Map<String, Long> cpu = new HashMap<>();
         for (Container other : containers.listAll()) {
             if (other.runtimeHost() != null && HOLDS_MEMORY.contains(other.status()) && !other.id().equals(c.id())) {
-                reserved.merge(other.runtimeHost(), (long) other.memoryMb(), Long::sum);
+                memory.merge(other.runtimeHost(), (long) other.memoryMb(), Long::sum);
+                cpu.merge(other.runtimeHost(), (long) other.instanceType().cpuMillis(), Long::sum);
             }
         }
-        Optional<String> host = scheduler.place(hosts, reserved, c.instanceType().arch(), c.memoryMb());
+        ContainerScheduler.Reserved reserved = new ContainerScheduler.Reserved(memory, cpu);
+        ContainerScheduler.Demand demand = new ContainerScheduler.Demand(c.instanceType().arch(), c.memoryMb(),
+                c.instanceType().cpuMillis());
+        Optional<String> host = scheduler.place(hosts, reserved, demand);
         if (host.isEmpty()) {
-            LOG.info("container {} waits for a host: {}", c.id(), scheduler.whyNot(hosts, reserved, c.instanceType().arch(), c.memoryMb()));
+            LOG.info("container {} waits for a host: {}", c.id(), scheduler.whyNot(hosts, reserved, demand));
             return null;
         }
         return runtimes.get(host.get());

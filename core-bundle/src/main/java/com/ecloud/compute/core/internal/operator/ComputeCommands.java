@@ -118,17 +118,20 @@ public class ComputeCommands {
         Map<String, List<Container>> placed = lifecycle.listAll().stream().filter(c -> c.runtimeHost() != null)
                 .collect(Collectors.groupingBy(Container::runtimeHost));
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] { "HOST", "TYPE", "ARCHES", "HEALTH", "CPUS", "MEMORY", "RESERVED", "CONTAINERS", "SCHEDULING" });
+        rows.add(new String[] { "HOST", "TYPE", "ARCHES", "HEALTH", "CPUS", "CPU RESERVED", "MEMORY", "RESERVED", "CONTAINERS", "SCHEDULING" });
         List<Fingerprint> hosts = new ArrayList<>(lifecycle.hosts());
         hosts.sort(Comparator.comparing(Fingerprint::host));
         for (Fingerprint f : hosts) {
             List<Container> on = placed.getOrDefault(f.host(), List.of());
-            long reserved = on.stream().filter(c -> c.status() != ContainerStatus.STOPPED && c.status() != ContainerStatus.FAILED)
-                    .mapToLong(Container::memoryMb).sum();
+            List<Container> holding = on.stream()
+                    .filter(c -> c.status() != ContainerStatus.STOPPED && c.status() != ContainerStatus.FAILED).toList();
+            long reserved = holding.stream().mapToLong(Container::memoryMb).sum();
+            long cpuReserved = holding.stream().mapToLong(c -> c.instanceType().cpuMillis()).sum();
             String health = f.health().name().toLowerCase(Locale.ROOT) + (f.reason() == null || f.reason().isEmpty() ? "" : " (" + f.reason() + ")");
             rows.add(new String[] { f.host(), f.type(),
                     f.arches().stream().map(a -> a.id()).sorted().collect(Collectors.joining(",")), health,
-                    String.valueOf(f.cpus()), f.memoryMb() + " MB", reserved + " MB", String.valueOf(on.size()),
+                    String.valueOf(f.cpus()), String.format(Locale.ROOT, "%.1f", cpuReserved / 1000.0),
+                    f.memoryMb() + " MB", reserved + " MB", String.valueOf(on.size()),
                     lifecycle.isDrained(f.host()) ? "drained" : "open" });
         }
         return table(rows) + hosts.size() + " host" + (hosts.size() == 1 ? "" : "s");

@@ -107,6 +107,8 @@ class ComputeCommandsTest {
         Container before = create("dave", "before");
         await(before.id(), x -> x.status() == ContainerStatus.RUNNING);
         assertTrue(commands.hosts().contains("open"), commands.hosts());
+        // the running tiny container holds 1 core and 256 MB of the host
+        assertTrue(commands.hosts().matches("(?s).*fake-1 .* 1\\.0 .* 256 MB .*"), commands.hosts());
 
         assertEquals("fake-1 drained", commands.drain("fake-1"));
         assertEquals("fake-1 was already drained", commands.drain("fake-1"));
