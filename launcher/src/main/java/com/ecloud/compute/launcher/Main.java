@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -134,16 +135,20 @@ public final class Main {
             return FAILED;
         }
 
+        String platformId;
         try {
             Files.createDirectories(data);
             Files.createDirectories(config);
             DefaultConfiguration.writeMissing(config);
+            platformId = PlatformId.loadOrCreate(data.resolve("state").resolve("platform-id"));
         } catch (IOException | UncheckedIOException e) {
             err.println("ecloud-compute: cannot prepare " + data + " and " + config + ": " + e.getMessage());
             return FAILED;
         }
 
         Map<String, String> properties = frameworkProperties(data, config, bind, port, System.console() != null);
+        // runtimes label what they create with it, so that platforms sharing an engine keep apart
+        properties.put("ecloud.platform.id", platformId);
         properties.forEach(System::setProperty);
 
         try {
@@ -327,6 +332,40 @@ public final class Main {
             String value = values.getOrDefault(name, fallback);
             if (value != null && value.isEmpty()) throw new UsageException(name + " needs a value");
             return value;
+        }
+    }
+
+    /** This platform's id, made once (random) and kept in the data directory. */
+    static final class PlatformId {
+
+        static String loadOrCreate(Path file) throws IOException {
+            if (Files.exists(file)) {
+                String id = Files.readString(file, StandardCharsets.UTF_8).trim();
+                if (id.matches("[a-z0-9]{16}")) return id;
+                throw new IOException(file + " does not hold a platform id (16 characters of a-z, 0-9)");
+            }
+            Files.createDirectories(file.getParent());
+            byte[] random = new byte[8];
+            new java.security.SecureRandom().nextBytes(random);
+            String fresh = HexFormat.of().formatHex(random);
+            Path temp = Files.createTempFile(file.getParent(), ".platform-id-", ".tmp");
+            try {
+                Files.writeString(temp, fresh + "\n", StandardCharsets.UTF_8);
+                try {
+                    Files.createLink(file, temp); // never replaces an id another start wrote meanwhile
+                } catch (UnsupportedOperationException | FileSystemException noHardLinks) {
+                    if (noHardLinks instanceof FileAlreadyExistsException exists) throw exists;
+                    Files.move(temp, file);
+                }
+            } catch (FileAlreadyExistsException createdMeanwhile) {
+                return loadOrCreate(file);
+            } finally {
+                Files.deleteIfExists(temp);
+            }
+            return fresh;
+        }
+
+        private PlatformId() {
         }
     }
 

@@ -137,4 +137,15 @@ class MainTest {
         Main.DefaultConfiguration.writeMissing(etc);
         assertTrue(Files.readString(whiteboard).contains("jersey.context.path=/\n"));
     }
+
+    @Test
+    void thePlatformIdIsMadeOnceAndKept(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path file = dir.resolve("state").resolve("platform-id");
+        String id = Main.PlatformId.loadOrCreate(file);
+        assertTrue(id.matches("[a-z0-9]{16}"), id);
+        assertEquals(id, Main.PlatformId.loadOrCreate(file), "the same id on every start");
+        assertEquals(id + "\n", Files.readString(file));
+        Files.writeString(file, "not an id\n");
+        assertThrows(java.io.IOException.class, () -> Main.PlatformId.loadOrCreate(file), "a damaged file is not replaced");
+    }
 }

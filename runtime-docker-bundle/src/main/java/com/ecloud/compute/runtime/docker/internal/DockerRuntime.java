@@ -123,6 +123,13 @@ public final class DockerRuntime implements ContainerRuntime, AutoCloseable {
     static final String LABEL_ID = "ecloud.container.id";
     static final String LABEL_OWNER = "ecloud.owner";
     static final String LABEL_MANAGED = "ecloud.managed";
+    /**
+     * The platform that made the container: platforms sharing an engine never take each other's containers for
+     * theirs (nor remove them as orphans). Containers without it (made before it existed) count as anyone's.
+     */
+    static final String LABEL_PLATFORM = "ecloud.platform";
+    /** Framework property with this platform's id (set by the launcher from {@code <data>/state/platform-id}). */
+    static final String PLATFORM_ID_PROPERTY = "ecloud.platform.id";
     static final String NAME_PREFIX = "ecloud-";
 
     @ObjectClassDefinition(name = "ecloud Docker runtime",
@@ -173,6 +180,8 @@ public final class DockerRuntime implements ContainerRuntime, AutoCloseable {
             + "s=$(grep \"^$u:\" /etc/passwd 2>/dev/null | cut -d: -f7); [ -x \"$s\" ] || s=/bin/sh; "
             + "cd \"${HOME:-/}\" 2>/dev/null; exec \"$s\" -l";
 
+    /** This platform's id; null: no scoping. */
+    private final String platformId;
     private final String host;
     private final URI dockerHost;
     private final boolean localEngine;
@@ -221,19 +230,27 @@ public final class DockerRuntime implements ContainerRuntime, AutoCloseable {
     /** Activated by DS for each factory configuration. */
     @Activate
     public DockerRuntime(Config config, BundleContext context) {
-        this(config, dataDirectory(context.getProperty("ecloud.data")), new ServicePublisher(context));
+        this(config, dataDirectory(context.getProperty("ecloud.data")), context.getProperty(PLATFORM_ID_PROPERTY),
+                new ServicePublisher(context));
     }
 
     /**
-     * A runtime outside OSGi (tests, tools): nothing is registered.
+     * A runtime outside OSGi (tests, tools): nothing is registered, and it takes every container of the platform's
+     * labels for its own.
      *
      * @param dataDirectory the platform's data directory, for the default {@code storage.dir}
      */
     public DockerRuntime(Config config, Path dataDirectory) {
-        this(config, dataDirectory, null);
+        this(config, dataDirectory, null, null);
     }
 
-    private DockerRuntime(Config config, Path dataDirectory, ServicePublisher publisher) {
+    /** As {@link #DockerRuntime(Config, Path)}, for the platform {@code platformId} (tests of the scoping). */
+    DockerRuntime(Config config, Path dataDirectory, String platformId) {
+        this(config, dataDirectory, platformId, null);
+    }
+
+    private DockerRuntime(Config config, Path dataDirectory, String platformId, ServicePublisher publisher) {
+        this.platformId = platformId == null || platformId.isBlank() ? null : platformId.trim();
         this.host = config.host_name();
         this.dockerHost = URI.create(config.docker_host());
         this.localEngine = "unix".equalsIgnoreCase(dockerHost.getScheme());
@@ -404,6 +421,7 @@ public final class DockerRuntime implements ContainerRuntime, AutoCloseable {
         labels.put(LABEL_ID, id);
         labels.put(LABEL_OWNER, spec.ownerId());
         labels.put(LABEL_MANAGED, "true");
+        if (platformId != null) labels.put(LABEL_PLATFORM, platformId);
         HostConfig hostConfig = HostConfig.newHostConfig()
                 // a CFS quota, not NanoCpus: the engine refuses more CPUs than the host has, a quota it accepts
                 .withCpuPeriod(100_000L)
@@ -551,7 +569,7 @@ public final class DockerRuntime implements ContainerRuntime, AutoCloseable {
             for (com.github.dockerjava.api.model.Container c : client.listContainersCmd().withShowAll(true)
                     .withLabelFilter(Map.of(LABEL_MANAGED, "true")).exec()) {
                 String id = c.getLabels() == null ? null : c.getLabels().get(LABEL_ID);
-                if (id == null) continue;
+                if (id == null || !ours(c.getLabels())) continue;
                 try {
                     states.add(state(id, client.inspectContainerCmd(c.getId()).exec()));
                 } catch (NotFoundException removedMeanwhile) {
@@ -1012,13 +1030,20 @@ public final class DockerRuntime implements ContainerRuntime, AutoCloseable {
             InspectContainerResponse container = call("inspect " + containerId,
                     () -> client.inspectContainerCmd(NAME_PREFIX + containerId).exec());
             Map<String, String> labels = container.getConfig() == null ? null : container.getConfig().getLabels();
-            if (labels == null || !"true".equals(labels.get(LABEL_MANAGED)) || !containerId.equals(labels.get(LABEL_ID))) {
-                return Optional.empty(); // same name, but not the platform's
+            if (labels == null || !"true".equals(labels.get(LABEL_MANAGED)) || !containerId.equals(labels.get(LABEL_ID))
+                    || !ours(labels)) {
+                return Optional.empty(); // same name, but not this platform's
             }
             return Optional.of(container);
         } catch (RuntimeNotFoundException e) {
             return Optional.empty();
         }
+    }
+
+    /** Whether labels are of a container of this platform (or of no platform in particular). */
+    private boolean ours(Map<String, String> labels) {
+        String owner = labels.get(LABEL_PLATFORM);
+        return platformId == null || owner == null || platformId.equals(owner);
     }
 
     private InspectContainerResponse requireContainer(String containerId) {
@@ -1028,7 +1053,7 @@ public final class DockerRuntime implements ContainerRuntime, AutoCloseable {
 
     private void requireManaged(String containerId, InspectContainerResponse container) {
         Map<String, String> labels = container.getConfig() == null ? null : container.getConfig().getLabels();
-        if (labels == null || !"true".equals(labels.get(LABEL_MANAGED))) {
+        if (labels == null || !"true".equals(labels.get(LABEL_MANAGED)) || !ours(labels)) {
             throw new RuntimeNotFoundException("no container " + containerId + " on host " + host);
         }
     }

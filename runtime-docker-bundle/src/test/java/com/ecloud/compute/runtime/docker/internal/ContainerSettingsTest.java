@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -93,13 +91,7 @@ class ContainerSettingsTest {
     }
 
     private static String docker(String... args) throws Exception {
-        List<String> command = new java.util.ArrayList<>(List.of("docker"));
-        command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        process.getInputStream().transferTo(out);
-        assertEquals(0, process.waitFor(), out.toString(StandardCharsets.UTF_8));
-        return out.toString(StandardCharsets.UTF_8);
+        return TestEngine.docker(args);
     }
 
     private record DelegatingConfig(DockerRuntime.Config base, String[] prefixes) implements DockerRuntime.Config {

@@ -105,4 +105,15 @@ final class TestEngine {
             return new ExecResult(exitCode, listener.stdout(), listener.stderr());
         }
     }
+
+    /** Runs the docker CLI; its output, or an assertion failure naming it. */
+    static String docker(String... args) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of("docker"));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        process.getInputStream().transferTo(out);
+        org.junit.jupiter.api.Assertions.assertEquals(0, process.waitFor(), out.toString(java.nio.charset.StandardCharsets.UTF_8));
+        return out.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
 }
