@@ -9,10 +9,14 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 import org.osgi.framework.BundleContext;
+import org.osgi.service.component.ComponentServiceObjects;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -94,63 +98,102 @@ public final class IngressGateway implements IngressRouter, ContainerEventListen
 
     private static final Logger LOG = LoggerFactory.getLogger(IngressGateway.class);
 
+    private final Config config;
     private final IngressStore rules;
-    private final ContainerAccess access;
-    private final RouteTable table;
-    private final ProxyServer proxy;
-    private final GatewayCertificates certificates;
+    private final Supplier<ContainerAccess> accessSource;
+    private final Path dataDirectory;
+    private final HostEndpoint api;
     private final String bindAddress;
     private final int offset;
     /** External port -> its listener; guarded by this. */
     private final Map<Integer, ProxyServer.Listener> listeners = new TreeMap<>();
-    /** Status events are applied here, off the platform's event delivery thread. */
+    /** Starting, then status events, are handled here, off the platform's threads. */
     private final ExecutorService eventWork;
+    private final CountDownLatch started = new CountDownLatch(1);
+    // set once by start(), on eventWork
+    private volatile ContainerAccess access;
+    private volatile RouteTable table;
+    private volatile GatewayCertificates certificates;
+    private volatile ProxyServer proxy;
 
+    /**
+     * The access to containers is taken after activation, on a thread of the gateway's: the platform's lifecycle
+     * (behind it) uses the gateway's own services, and taking it during activation made a circular reference.
+     */
     @Activate
     public IngressGateway(Config config, BundleContext context, @Reference IngressStore rules,
-            @Reference ContainerAccess access) {
-        this(config, access.domain(), dataDirectory(context.getProperty("ecloud.data")),
-                config.serve_api() ? apiEndpoint(context) : null, rules, access);
+            @Reference ComponentServiceObjects<ContainerAccess> access) {
+        this(config, dataDirectory(context.getProperty("ecloud.data")),
+                config.serve_api() ? apiEndpoint(context) : null, rules, access::getService);
     }
 
     /** Outside OSGi (tests): {@code api} is where {@code compute.<domain>} goes, or null. */
-    IngressGateway(Config config, String domain, Path dataDirectory, HostEndpoint api, IngressStore rules,
-            ContainerAccess access) {
+    IngressGateway(Config config, Path dataDirectory, HostEndpoint api, IngressStore rules,
+            Supplier<ContainerAccess> accessSource) {
+        this.config = config;
         this.rules = rules;
-        this.access = access;
+        this.accessSource = accessSource;
+        this.dataDirectory = dataDirectory;
+        this.api = api;
         this.bindAddress = config.bind_address();
         this.offset = Math.max(0, config.port_offset());
-        this.table = new RouteTable(domain, api);
-        this.certificates = GatewayCertificates.loadOrCreate(dataDirectory.resolve("secrets").resolve("gateway"), domain,
-                config.tls_cert_file(), config.tls_key_file());
-        this.proxy = new ProxyServer(new ProxySettings(Math.max(1024, config.max_header_bytes()),
-                Math.max(1, config.max_body_mb()) * 1024L * 1024L, Duration.ofMillis(Math.max(1, config.connect_timeout_ms())),
-                Duration.ofSeconds(Math.max(1, config.response_timeout_seconds())),
-                Duration.ofSeconds(Math.max(1, config.idle_timeout_seconds())), Math.max(0, config.backend_idle_connections())),
-                table);
         this.eventWork = Executors.newSingleThreadExecutor(runnable -> {
             Thread t = new Thread(runnable, "ecloud-gateway-routes");
             t.setDaemon(true);
             return t;
         });
-        synchronized (this) {
-            syncListeners();
+        eventWork.execute(this::start);
+    }
+
+    private void start() {
+        try {
+            access = accessSource.get();
+            String domain = access.domain();
+            RouteTable routes = new RouteTable(domain, api);
+            certificates = GatewayCertificates.loadOrCreate(dataDirectory.resolve("secrets").resolve("gateway"), domain,
+                    config.tls_cert_file(), config.tls_key_file());
+            proxy = new ProxyServer(new ProxySettings(Math.max(1024, config.max_header_bytes()),
+                    Math.max(1, config.max_body_mb()) * 1024L * 1024L,
+                    Duration.ofMillis(Math.max(1, config.connect_timeout_ms())),
+                    Duration.ofSeconds(Math.max(1, config.response_timeout_seconds())),
+                    Duration.ofSeconds(Math.max(1, config.idle_timeout_seconds())),
+                    Math.max(0, config.backend_idle_connections())), routes);
+            table = routes;
+            synchronized (this) {
+                syncListeners();
+            }
+            LOG.info("ingress gateway for *.compute.{} on {} (port offset {}); CA for clients: {}", domain, bindAddress,
+                    offset, certificates.caFile() == null ? "(configured certificate)" : certificates.caFile());
+        } catch (RuntimeException e) {
+            LOG.error("ingress gateway cannot start: {}", e.getMessage(), e);
+            return;
+        } finally {
+            started.countDown();
         }
         // the routes of every container with rules; requests before that get "no container" answers
-        eventWork.execute(this::refreshAll);
-        LOG.info("ingress gateway for *.compute.{} on {} (port offset {}); CA for clients: {}", domain, bindAddress,
-                offset, certificates.caFile() == null ? "(configured certificate)" : certificates.caFile());
+        refreshAll();
+    }
+
+    /** Waits (briefly) until started; false when it could not start. */
+    boolean awaitStarted() {
+        try {
+            started.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return table != null;
     }
 
     @Override
     public void refresh(String containerId) {
-        refreshNow(containerId);
+        if (awaitStarted()) refreshNow(containerId);
     }
 
     @Override
     public void onContainerEvent(ContainerEvent event) {
         // only containers with rules have routes; a running one may have a new address
-        if (table.get(event.containerId()) == null) return;
+        RouteTable routes = table;
+        if (routes == null || routes.get(event.containerId()) == null) return;
         eventWork.execute(() -> refreshNow(event.containerId()));
     }
 
@@ -241,11 +284,16 @@ public final class IngressGateway implements IngressRouter, ContainerEventListen
     @Override
     public void close() {
         eventWork.shutdownNow();
+        try {
+            eventWork.awaitTermination(10, TimeUnit.SECONDS); // start() may be opening listeners
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         synchronized (this) {
             listeners.values().forEach(ProxyServer.Listener::close);
             listeners.clear();
         }
-        proxy.close();
+        if (proxy != null) proxy.close();
         LOG.info("ingress gateway stopped");
     }
 

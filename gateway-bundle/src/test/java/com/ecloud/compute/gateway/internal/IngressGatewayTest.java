@@ -83,7 +83,8 @@ class IngressGatewayTest {
     }
 
     private IngressGateway start() {
-        gateway = new IngressGateway(config(Map.of("port.offset", offset)), "localhost", data, null, rules, access);
+        gateway = new IngressGateway(config(Map.of("port.offset", offset)), data, null, rules, () -> access);
+        assertTrue(gateway.awaitStarted(), "the gateway started");
         return gateway;
     }
 

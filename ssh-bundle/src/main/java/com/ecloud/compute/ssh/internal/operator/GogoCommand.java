@@ -53,10 +53,13 @@ final class GogoCommand extends ChannelStreams {
         PrintStream errors = new PrintStream(terminal ? new CrLf(err) : err, true, StandardCharsets.UTF_8);
         int status = 0;
         try (CommandSession session = processor.createSession(InputStream.nullInputStream(), console, errors)) {
+            // start, stop and update are both Felix's (bundles) and compute's (containers): unqualified, they
+            // are Felix's, as operators know them; the compute ones are always written compute:start ...
+            session.put("SCOPE", "felix:gogo:*");
             if (oneShot != null) {
                 status = execute(session, oneShot, console, errors) ? 0 : 1;
             } else {
-                console.print("ecloud compute operators' shell: Gogo commands (compute:*, lb, start, stop, install, update); exit to leave\n");
+                console.print("ecloud compute operators' shell: Gogo commands (compute:*; Felix's lb, start, stop, install, update); exit to leave\n");
                 LineEditor editor = new LineEditor(in, out, terminal);
                 String line;
                 while ((line = editor.readLine(PROMPT)) != null) {

@@ -1,0 +1,136 @@
+package com.ecloud.compute.itest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import com.ecloud.compute.itest.harness.Api;
+import com.ecloud.compute.itest.harness.Docker;
+import com.ecloud.compute.itest.harness.Fixtures;
+import com.ecloud.compute.itest.harness.OpenSsh;
+import com.ecloud.compute.itest.harness.PlatformExtension;
+import com.ecloud.compute.itest.harness.Poll;
+
+/**
+ * Swapping the Docker runtime plugin while the platform serves, as an operator does it: Felix's {@code stop},
+ * {@code start} and {@code update} through the operators' shell (real OpenSSH client), under concurrent API
+ * requests whose every answer is counted.
+ */
+class HotSwapIT {
+
+    static final Path KEYS;
+    static final OpenSsh.Identity OPERATOR;
+    static final int PORT = OpenSsh.freePort();
+    static final Duration STEP = Duration.ofSeconds(60);
+
+    static {
+        try {
+            KEYS = Files.createTempDirectory("ecloud-hotswap-keys");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        OPERATOR = OpenSsh.newKey(KEYS, "operator");
+    }
+
+    @RegisterExtension
+    static final PlatformExtension platform = new PlatformExtension()
+            .config("com.ecloud.compute.ssh.operator", Map.of("port", String.valueOf(PORT),
+                    "authorized.keys", OPERATOR.publicLine()));
+
+    static OpenSsh ssh;
+
+    @BeforeAll
+    static void client() {
+        OpenSsh.requireTools("ssh", "ssh-keygen");
+        OpenSsh.awaitListening(PORT, STEP);
+        ssh = new OpenSsh("127.0.0.1", PORT, KEYS.resolve("known_hosts"));
+    }
+
+    static String gogo(String command) {
+        OpenSsh.Result r = ssh.ssh(OPERATOR, "operator", command);
+        assertEquals(0, r.exitCode(), r::describe);
+        return r.stdout();
+    }
+
+    /** The bundle id of the Docker runtime plugin, from {@code lb -s}. */
+    static String dockerRuntimeBundle() {
+        for (String line : gogo("lb -s").split("\n")) {
+            if (line.contains("com.ecloud.compute.runtime.docker")) return line.trim().split("\\s*\\|")[0].trim();
+        }
+        throw new AssertionError("no Docker runtime bundle in lb -s");
+    }
+
+    @Test
+    void theDockerRuntimeIsStoppedUpdatedAndStartedUnderLoad() throws Exception {
+        Api alice = platform.get().newUserApi("swap-alice");
+        String id = Fixtures.runningBusybox(alice, "kept");
+        String bundle = dockerRuntimeBundle();
+
+        Map<Integer, AtomicInteger> answers = new ConcurrentHashMap<>();
+        Map<Integer, String> examples = new ConcurrentHashMap<>();
+        AtomicBoolean running = new AtomicBoolean(true);
+        ExecutorService load = Executors.newFixedThreadPool(3);
+        Api reader = alice.withOwnConnections();
+        for (int t = 0; t < 3; t++) {
+            int thread = t;
+            load.execute(() -> {
+                while (running.get()) {
+                    Api.Resp r = switch (thread) {
+                        case 0 -> reader.get("/compute/containers/" + id);
+                        case 1 -> reader.get("/compute/containers");
+                        default -> reader.get("/compute/containers/" + id + "/ingress");
+                    };
+                    answers.computeIfAbsent(r.status(), s -> new AtomicInteger()).incrementAndGet();
+                    examples.putIfAbsent(r.status(), r.body());
+                }
+            });
+        }
+        try {
+            gogo("stop " + bundle);
+            // the plugin is gone: reads still answer from the store; acting on its container is a clear 503
+            Api.Resp stop = alice.post("/compute/containers/" + id + "/stop");
+            assertEquals(503, stop.status(), stop.body());
+            assertTrue(stop.body().contains("\"error\""), stop.body());
+            assertEquals("running", Fixtures.get(alice, id).path("status").asText(), "nothing in the store changed");
+            assertEquals("true", Docker.inspect(Docker.name(id), "{{.State.Running}}").orElseThrow(),
+                    "the container keeps running in the engine");
+
+            gogo("start " + bundle);
+            Poll.until("the runtime back: a stop of the container works", STEP, Duration.ofMillis(500),
+                    () -> alice.post("/compute/containers/" + id + "/stop"), r -> r.status() == 200);
+            alice.post("/compute/containers/" + id + "/start").expect(200);
+            Fixtures.awaitRunning(alice, id);
+
+            // a new build of the plugin (here: the same jar again), as operators roll one out
+            gogo("update " + bundle);
+            Poll.until("the updated runtime serving the container", STEP, Duration.ofMillis(500),
+                    () -> alice.post("/compute/containers/" + id + "/stop"), r -> r.status() == 200);
+        } finally {
+            running.set(false);
+            load.shutdown();
+            assertTrue(load.awaitTermination(60, TimeUnit.SECONDS));
+        }
+        System.out.println("[itest] answers under load while the runtime was stopped, started and updated: " + answers);
+        // every answer under load was a success or a 503 with the JSON error: never a 500, never a hang
+        for (Map.Entry<Integer, AtomicInteger> e : answers.entrySet()) {
+            assertTrue(e.getKey() == 200 || e.getKey() == 503, "answers " + answers + "; e.g. " + examples);
+        }
+        assertTrue(answers.getOrDefault(200, new AtomicInteger()).get() > 0, answers::toString);
+    }
+}
