@@ -3,10 +3,6 @@ package com.ecloud.compute.itest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,6 +20,7 @@ import com.ecloud.compute.itest.harness.Api;
 import com.ecloud.compute.itest.harness.Docker;
 import com.ecloud.compute.itest.harness.Fixtures;
 import com.ecloud.compute.itest.harness.OpenSsh;
+import com.ecloud.compute.itest.harness.OperatorKey;
 import com.ecloud.compute.itest.harness.PlatformExtension;
 import com.ecloud.compute.itest.harness.Poll;
 
@@ -34,36 +31,21 @@ import com.ecloud.compute.itest.harness.Poll;
  */
 class HotSwapIT {
 
-    static final Path KEYS;
-    static final OpenSsh.Identity OPERATOR;
-    static final int PORT = OpenSsh.freePort();
+    static final OperatorKey OPERATOR_KEY = OperatorKey.create();
     static final Duration STEP = Duration.ofSeconds(60);
 
-    static {
-        try {
-            KEYS = Files.createTempDirectory("ecloud-hotswap-keys");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        OPERATOR = OpenSsh.newKey(KEYS, "operator");
-    }
-
     @RegisterExtension
-    static final PlatformExtension platform = new PlatformExtension()
-            .config("com.ecloud.compute.ssh.operator", Map.of("port", String.valueOf(PORT),
-                    "authorized.keys", OPERATOR.publicLine()));
+    static final PlatformExtension platform = new PlatformExtension().config(OperatorKey.PID, OPERATOR_KEY.config());
 
     static OpenSsh ssh;
 
     @BeforeAll
     static void client() {
-        OpenSsh.requireTools("ssh", "ssh-keygen");
-        OpenSsh.awaitListening(PORT, STEP);
-        ssh = new OpenSsh("127.0.0.1", PORT, KEYS.resolve("known_hosts"));
+        ssh = OPERATOR_KEY.client();
     }
 
     static String gogo(String command) {
-        OpenSsh.Result r = ssh.ssh(OPERATOR, "operator", command);
+        OpenSsh.Result r = ssh.ssh(OPERATOR_KEY.identity(), "operator", command);
         assertEquals(0, r.exitCode(), r::describe);
         return r.stdout();
     }

@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +19,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import com.ecloud.compute.itest.harness.Api;
 import com.ecloud.compute.itest.harness.Fixtures;
 import com.ecloud.compute.itest.harness.OpenSsh;
+import com.ecloud.compute.itest.harness.OperatorKey;
 import com.ecloud.compute.itest.harness.PlatformExtension;
 import com.ecloud.compute.itest.harness.PlatformProcess;
 
@@ -30,31 +29,18 @@ import com.ecloud.compute.itest.harness.PlatformProcess;
  */
 class OperatorShellIT {
 
-    static final Path KEYS;
-    static final OpenSsh.Identity OPERATOR;
-    static final int PORT = OpenSsh.freePort();
-
-    static {
-        try {
-            KEYS = Files.createTempDirectory("ecloud-operator-keys");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        OPERATOR = OpenSsh.newKey(KEYS, "operator");
-    }
+    static final OperatorKey OPERATOR_KEY = OperatorKey.create();
+    static final OpenSsh.Identity OPERATOR = OPERATOR_KEY.identity();
+    static final Path KEYS = OPERATOR_KEY.keys();
 
     @RegisterExtension
-    static final PlatformExtension platform = new PlatformExtension()
-            .config("com.ecloud.compute.ssh.operator", Map.of("port", String.valueOf(PORT),
-                    "authorized.keys", OPERATOR.publicLine()));
+    static final PlatformExtension platform = new PlatformExtension().config(OperatorKey.PID, OPERATOR_KEY.config());
 
     static OpenSsh ssh;
 
     @BeforeAll
     static void client() {
-        OpenSsh.requireTools("ssh", "ssh-keygen");
-        OpenSsh.awaitListening(PORT, Duration.ofSeconds(60));
-        ssh = new OpenSsh("127.0.0.1", PORT, KEYS.resolve("known_hosts"));
+        ssh = OPERATOR_KEY.client();
     }
 
     @Test
