@@ -72,33 +72,6 @@ pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
 PACKAGES=(docker.io postgresql debootstrap qemu-user-static binfmt-support busybox-static
           docker-registry e2fsprogs openssh-client curl jq util-linux python3)
 
-install_packages() {
-  local missing=() p
-  for p in "${PACKAGES[@]}"; do
-    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
-      missing+=("$p")
-    fi
-  done
-  if [ "${#missing[@]}" -eq 0 ]; then
-    log "packages: all present"
-    return 0
-  fi
-  log "packages: installing ${missing[*]}"
-  # Keep the packages' maintainer scripts from starting services (no init system here; this
-  # script starts what is needed itself), unless a policy is already in place.
-  local policy=/usr/sbin/policy-rc.d own_policy=false
-  if [ ! -e "$policy" ]; then
-    printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod 0755 "$policy"; own_policy=true
-  fi
-  local rc=0
-  { apt-get update -qq && apt-get install -y -qq --no-install-recommends \
-      -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-      "${missing[@]}" >/dev/null; } || rc=$?
-  if $own_policy; then rm -f "$policy"; fi
-  [ "$rc" = 0 ] || die "apt-get failed (exit $rc) installing ${missing[*]}"
-  log "packages: installed ${missing[*]}"
-}
-
 # ---------------------------------------------------------------------------------------------
 # 2. dockerd
 # ---------------------------------------------------------------------------------------------
@@ -306,7 +279,7 @@ SQL
 
 # ---------------------------------------------------------------------------------------------
 t0=$(now_s)
-install_packages
+install_packages "${PACKAGES[@]}"
 start_dockerd
 setup_binfmt
 if $WITH_REGISTRY; then start_registry; else log "registry: skipped (--no-registry)"; fi

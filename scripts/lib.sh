@@ -31,3 +31,31 @@ docker_env() {
     export DOCKER_API_VERSION=1.41
   fi
 }
+
+# install_packages NAME...: installs with apt-get those of the Debian packages named that are not installed.
+# No init system here: the packages' maintainer scripts are kept from starting services (the scripts start
+# what they need themselves), unless a policy is already in place.
+install_packages() {
+  local missing=() p
+  for p in "$@"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+      missing+=("$p")
+    fi
+  done
+  if [ "${#missing[@]}" -eq 0 ]; then
+    log "packages: all present"
+    return 0
+  fi
+  log "packages: installing ${missing[*]}"
+  local policy=/usr/sbin/policy-rc.d own_policy=false
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod 0755 "$policy"; own_policy=true
+  fi
+  local rc=0
+  { apt-get update -qq && apt-get install -y -qq --no-install-recommends \
+      -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+      "${missing[@]}" >/dev/null; } || rc=$?
+  if $own_policy; then rm -f "$policy"; fi
+  [ "$rc" = 0 ] || die "apt-get failed (exit $rc) installing ${missing[*]}"
+  log "packages: installed ${missing[*]}"
+}
