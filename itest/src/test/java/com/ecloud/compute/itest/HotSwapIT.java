@@ -90,6 +90,12 @@ class HotSwapIT {
             assertEquals(503, stop.status(), stop.body());
             assertTrue(stop.body().contains("\"error\""), stop.body());
             assertEquals("running", Fixtures.get(alice, id).path("status").asText(), "nothing in the store changed");
+            // no other host: a create is told so at once, and nothing is stored
+            Api.Resp create = alice.post("/compute/containers", Api.obj("name", "during-swap", "instance_type", "tiny",
+                    "image", Fixtures.BUSYBOX, "ssh_key_ids", java.util.List.of(Fixtures.addKey(alice, "swap-key"))));
+            assertEquals(503, create.status(), create.body());
+            assertTrue(create.body().contains("no healthy amd64 host"), create.body());
+            assertEquals(1, Fixtures.list(alice).size(), "nothing stored");
             assertEquals("true", Docker.inspect(Docker.name(id), "{{.State.Running}}").orElseThrow(),
                     "the container keeps running in the engine");
 

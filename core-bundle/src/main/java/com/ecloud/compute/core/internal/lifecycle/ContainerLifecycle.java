@@ -44,6 +44,7 @@ import org.slf4j.LoggerFactory;
 import com.ecloud.compute.api.event.ContainerEvent;
 import com.ecloud.compute.api.event.ContainerEventListener;
 import com.ecloud.compute.api.ingress.IngressRouter;
+import com.ecloud.compute.api.model.Arch;
 import com.ecloud.compute.api.model.Container;
 import com.ecloud.compute.api.model.ContainerStatus;
 import com.ecloud.compute.api.model.IngressRule;
@@ -296,6 +297,12 @@ public class ContainerLifecycle {
             List<Long> missing = new ArrayList<>(request.sshKeyIds());
             owned.forEach(k -> missing.remove(k.id()));
             throw ApiException.unprocessable("no such SSH key: " + missing.get(0));
+        }
+        // no host for it now (its runtime plugin stopped or being swapped, its engine away, every host drained):
+        // say so at once rather than queue it until its deadline; a host that is merely full queues it
+        Arch arch = request.instanceType().arch();
+        if (hosts().stream().noneMatch(f -> f.healthy() && f.arches().contains(arch) && !isDrained(f.host()))) {
+            throw ApiException.unavailable("no healthy " + arch.id() + " host takes new containers now; try again later");
         }
         Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
         for (int attempt = 0; ; attempt++) {

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import com.ecloud.compute.api.model.Container;
+import com.ecloud.compute.core.internal.http.ApiException;
 import com.ecloud.compute.api.model.ContainerStatus;
 import com.ecloud.compute.api.model.InstanceType;
 import com.ecloud.compute.api.model.SshKey;
@@ -116,14 +117,14 @@ class ComputeCommandsTest {
         assertTrue(hosts.contains("fake-1") && hosts.contains("drained") && hosts.endsWith("1 host"), hosts);
         assertTrue(new DrainedHosts(data.resolve("state/drained-hosts")).contains("fake-1"), "kept on disk");
 
-        Container waiting = create("dave", "after");
-        Thread.sleep(300); // provisioning had its chance: the only host is drained
-        assertEquals(ContainerStatus.PENDING, stores.find(waiting.id()).orElseThrow().status());
+        // the only host is drained: a create is told so at once
+        ApiException refused = assertThrows(ApiException.class, () -> create("dave", "after"));
+        assertEquals(503, refused.status());
         assertEquals(ContainerStatus.RUNNING, stores.find(before.id()).orElseThrow().status(), "what was there stays");
 
         assertEquals("fake-1 takes new containers again", commands.undrain("fake-1"));
-        commands.reconcile();
-        await(waiting.id(), x -> x.status() == ContainerStatus.RUNNING);
+        Container placed = create("dave", "after");
+        await(placed.id(), x -> x.status() == ContainerStatus.RUNNING);
         assertEquals("fake-1 was not drained", commands.undrain("fake-1"));
     }
 

@@ -172,9 +172,13 @@ class ContainerLifecycleTest {
     @Test
     void deletingAPendingContainerCancelsItsProvisioning() throws Exception {
         start(Map.of());
-        Container c = lifecycle.create("alice", request(InstanceType.TINY)); // no runtime yet: stays pending
-        lifecycle.delete("alice", c.id());
+        runtime.memoryMb = 256; // full for 512 MB: the container waits for room
         lifecycle.bindRuntime(runtime);
+        Container c = lifecycle.create("alice", request(InstanceType.TINY));
+        assertEquals(ContainerStatus.PENDING, stores.find(c.id()).orElseThrow().status());
+        lifecycle.delete("alice", c.id());
+        runtime.memoryMb = 8192;
+        lifecycle.reconcileAllSoon();
         Thread.sleep(300);
         assertTrue(runtime.containers.isEmpty());
         assertTrue(stores.find(c.id()).isEmpty());
@@ -183,6 +187,7 @@ class ContainerLifecycleTest {
     @Test
     void otherUsersSeeNothing() throws Exception {
         start(Map.of());
+        lifecycle.bindRuntime(runtime);
         Container c = lifecycle.create("alice", request(InstanceType.TINY));
         assertEquals(404, assertThrows(ApiException.class, () -> lifecycle.get("bob", c.id())).status());
         assertEquals(404, assertThrows(ApiException.class, () -> lifecycle.stop("bob", c.id())).status());
@@ -195,9 +200,26 @@ class ContainerLifecycleTest {
     @Test
     void aContainerNoHostCanTakeFailsAtItsDeadline() throws Exception {
         start(Map.of("provisioning_deadline_seconds", 1));
+        runtime.memoryMb = 256; // never room for 512 MB
+        lifecycle.bindRuntime(runtime);
         Container c = lifecycle.create("alice", request(InstanceType.NANO));
         Container failed = awaitStatus(c.id(), ContainerStatus.FAILED);
         assertTrue(failed.statusReason().contains("did not start within 1 s"), failed.statusReason());
+    }
+
+    @Test
+    void withoutAHealthyHostOfItsArchACreateIs503AndNothingIsStored() throws Exception {
+        start(Map.of());
+        ApiException none = assertThrows(ApiException.class, () -> lifecycle.create("alice", request(InstanceType.TINY)));
+        assertEquals(503, none.status());
+        assertTrue(none.getMessage().contains("no healthy amd64 host"), none.getMessage());
+        runtime.arches = java.util.Set.of(com.ecloud.compute.api.model.Arch.AMD64);
+        lifecycle.bindRuntime(runtime);
+        ApiException foreign = assertThrows(ApiException.class, () -> lifecycle.create("alice", request(InstanceType.NANO)));
+        assertEquals(503, foreign.status());
+        assertTrue(foreign.getMessage().contains("arm64"), foreign.getMessage());
+        assertTrue(lifecycle.list("alice").isEmpty(), "nothing stored");
+        assertEquals(ContainerStatus.PENDING, lifecycle.create("alice", request(InstanceType.TINY)).status());
     }
 
     @Test
@@ -281,6 +303,7 @@ class ContainerLifecycleTest {
     @Test
     void theContainerLimitHolds() throws Exception {
         start(Map.of());
+        lifecycle.bindRuntime(runtime);
         for (int i = 0; i < 3; i++) lifecycle.create("alice", request(InstanceType.TINY));
         assertThrows(LimitExceededException.class, () -> lifecycle.create("alice", request(InstanceType.TINY)));
         assertEquals(3, lifecycle.list("alice").size());

@@ -40,6 +40,9 @@ final class FakeRuntime implements ContainerRuntime {
     final List<String> calls = new CopyOnWriteArrayList<>();
     volatile Usage usage = new Usage(0, 0, 0);
     volatile boolean startFails;
+    /** What the host offers: change to make it full or foreign. */
+    volatile long memoryMb = 8192;
+    volatile Set<Arch> arches = Set.of(Arch.AMD64, Arch.ARM64);
     private final String host;
 
     FakeRuntime(String host) {
@@ -51,7 +54,7 @@ final class FakeRuntime implements ContainerRuntime {
 
     @Override
     public Fingerprint fingerprint() {
-        return new Fingerprint("fake", host, Set.of(Arch.AMD64, Arch.ARM64), 2, 8192, Health.HEALTHY, null);
+        return new Fingerprint("fake", host, arches, 2, memoryMb, Health.HEALTHY, null);
     }
 
     @Override
