@@ -102,6 +102,10 @@ public class ContainerLifecycle {
     private final ReentrantLock[] locks = new ReentrantLock[64];
     /** How often each lock was taken: tells a converge whether anything ran while it asked the engine. */
     private final AtomicLong[] lockEpochs = new AtomicLong[64];
+    /** Converges waiting for a contended container's lock to be free (see {@link #converge(String, String, int)}). */
+    private final java.util.concurrent.atomic.AtomicInteger pendingConverges = new java.util.concurrent.atomic.AtomicInteger();
+    private static final int CONVERGE_ATTEMPTS = 40;
+    private static final long CONVERGE_RETRY_MILLIS = 50;
     private final Map<String, Instant> deadlines = new ConcurrentHashMap<>();
     private final Map<String, Usage> usage = new ConcurrentHashMap<>();
     private final Map<String, Instant> orphansSeen = new ConcurrentHashMap<>();
@@ -591,24 +595,52 @@ public class ContainerLifecycle {
      * lock then or meanwhile, that answer may describe the middle of their work, and it is asked under the lock.
      */
     void converge(String id, String host) {
+        converge(id, host, 0);
+    }
+
+    /**
+     * One attempt; while the lock is contended the engine is asked again later, outside the lock: asking it under
+     * the lock would hold back every event of the container for as long as the engine takes to answer. Only
+     * after {@link #CONVERGE_ATTEMPTS} contended attempts is it asked under the lock.
+     */
+    private void converge(String id, String host, int attempt) {
         ContainerRuntime runtime = runtimes.get(host);
         if (runtime == null) return;
         long epoch = lockEpochs[stripe(id)].get();
         // held now (e.g. a PUT mounts re-creating the container): the engine's answer would come from its middle
         boolean busy = lockOf(id).isLocked();
+        boolean lastAttempt = attempt >= CONVERGE_ATTEMPTS;
+        if (busy && !lastAttempt) {
+            convergeLater(id, host, attempt);
+            return;
+        }
         Optional<RuntimeState> first = busy ? Optional.empty() : inspectForConverge(runtime, id, host);
         if (first == null) return;
-        locked(id, () -> {
+        boolean stale = Boolean.TRUE.equals(locked(id, () -> {
             Optional<Container> found = containers.find(id);
-            if (found.isEmpty() || !host.equals(found.get().runtimeHost())) return null;
+            if (found.isEmpty() || !host.equals(found.get().runtimeHost())) return false;
             Optional<RuntimeState> state = first;
             if (busy || lockEpochs[stripe(id)].get() != epoch + 1) {
+                if (!lastAttempt) return true; // something held the container meanwhile: ask again, outside
                 state = inspectForConverge(runtime, id, host);
-                if (state == null) return null;
+                if (state == null) return false;
             }
             converge(found.get(), state.orElse(null));
-            return null;
-        });
+            return false;
+        }));
+        if (stale) convergeLater(id, host, attempt);
+    }
+
+    private void convergeLater(String id, String host, int attempt) {
+        if (!active) return;
+        pendingConverges.incrementAndGet();
+        timers.schedule(() -> work.execute(() -> {
+            try {
+                converge(id, host, attempt + 1);
+            } finally {
+                pendingConverges.decrementAndGet();
+            }
+        }), CONVERGE_RETRY_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     /** The engine's state of a container; empty when it has none; null when it cannot tell now. */
@@ -842,7 +874,7 @@ public class ContainerLifecycle {
     /** Whether no runtime event or background work is waiting or running: lets tests start from a quiet state. */
     boolean idle() {
         return work.getActiveCount() == 0 && work.getQueue().isEmpty() && runtimeEvents.getActiveCount() == 0
-                && runtimeEvents.getQueue().isEmpty();
+                && runtimeEvents.getQueue().isEmpty() && pendingConverges.get() == 0;
     }
 
     private int stripe(String id) {
