@@ -145,8 +145,33 @@ public final class ProxyServer implements AutoCloseable {
         @Override
         public void close() {
             listeners.remove(this);
+            java.net.SocketAddress address = serverChannel.localAddress();
             serverChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+            awaitReleased(address);
             connections.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+
+        /**
+         * The JDK closes a listening socket that a selector holds only when that selector next runs, a moment after
+         * the close has "completed": a client connecting meanwhile is accepted by the kernel, then reset. Returns
+         * once the address can be bound again (at most 2 s), so that a closed port refuses connections.
+         */
+        private void awaitReleased(java.net.SocketAddress address) {
+            if (!(address instanceof java.net.InetSocketAddress inet)) return;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+            while (System.nanoTime() < deadline) {
+                try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+                    probe.bind(inet, 1);
+                    return;
+                } catch (IOException stillListening) {
+                    try {
+                        Thread.sleep(1);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                }
+            }
         }
     }
 }
