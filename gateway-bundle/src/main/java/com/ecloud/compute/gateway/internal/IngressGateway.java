@@ -275,11 +275,6 @@ public final class IngressGateway implements IngressRouter, ContainerEventListen
         return Set.copyOf(listeners.keySet());
     }
 
-    /** The host port for an external port (tests). */
-    int hostPort(int externalPort) {
-        return externalPort + offset;
-    }
-
     @Deactivate
     @Override
     public void close() {

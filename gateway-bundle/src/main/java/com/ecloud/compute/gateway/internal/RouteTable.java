@@ -1,6 +1,5 @@
 package com.ecloud.compute.gateway.internal;
 
-import java.util.Collections;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -62,10 +61,6 @@ final class RouteTable implements RouteResolver {
         return routes.get(containerId);
     }
 
-    Set<String> containers() {
-        return Collections.unmodifiableSet(routes.keySet());
-    }
-
     /** External ports some rule uses, in order. */
     Set<Integer> portsInUse() {
         Set<Integer> ports = new TreeSet<>();
@@ -73,9 +68,10 @@ final class RouteTable implements RouteResolver {
         return ports;
     }
 
+    /** {@code host} comes normalised (lower case, no port, no trailing dot): see {@link RouteResolver}. */
     @Override
     public Route resolve(String host, int externalPort, boolean tls) {
-        String name = normalise(host);
+        String name = host;
         if (name.equals(apiHost)) {
             if (api != null && (externalPort == HTTP || externalPort == HTTPS)) {
                 return new Route.Backend(api.host(), api.port());
@@ -104,8 +100,8 @@ final class RouteTable implements RouteResolver {
         return new Route.Backend(endpoint.host(), endpoint.port());
     }
 
-    private static String normalise(String host) {
-        String h = host == null ? "" : host.trim().toLowerCase(Locale.ROOT);
+    private static String normalise(String domain) {
+        String h = domain == null ? "" : domain.trim().toLowerCase(Locale.ROOT);
         return h.endsWith(".") ? h.substring(0, h.length() - 1) : h;
     }
 }

@@ -2,7 +2,7 @@ package com.ecloud.compute.gateway.internal.proxy;
 
 import java.time.Duration;
 
-/** Limits and timeouts; the lead fills it from configuration. */
+/** Limits and timeouts of the proxy, from the gateway's configuration. */
 public record ProxySettings(int maxHeaderBytes, long maxBodyBytes, Duration connectTimeout, Duration responseTimeout,
         Duration idleTimeout, int maxIdleBackendConnections) {
 
