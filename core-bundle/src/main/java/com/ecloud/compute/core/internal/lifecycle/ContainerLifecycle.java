@@ -232,6 +232,11 @@ public class ContainerLifecycle {
         if (active) work.execute(this::reconcileAll);
     }
 
+    /** The hosts present now that may take new containers (not drained). */
+    private List<Fingerprint> schedulableHosts() {
+        return hosts().stream().filter(f -> !isDrained(f.host())).toList();
+    }
+
     /** Every stored container, of every user (operators' view). */
     public List<Container> listAll() {
         return containers.listAll();
@@ -305,7 +310,7 @@ public class ContainerLifecycle {
         // no host for it now (its runtime plugin stopped or being swapped, its engine away, every host drained):
         // say so at once rather than queue it until its deadline; a host that is merely full queues it
         Arch arch = request.instanceType().arch();
-        if (hosts().stream().noneMatch(f -> f.healthy() && f.arches().contains(arch) && !isDrained(f.host()))) {
+        if (schedulableHosts().stream().noneMatch(f -> f.healthy() && f.arches().contains(arch))) {
             throw ApiException.unavailable("no healthy " + arch.id() + " host takes new containers now; try again later");
         }
         Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
@@ -497,7 +502,7 @@ public class ContainerLifecycle {
     }
 
     private ContainerRuntime place(Container c) {
-        List<Fingerprint> hosts = hosts().stream().filter(f -> !isDrained(f.host())).toList();
+        List<Fingerprint> hosts = schedulableHosts();
         Map<String, Long> memory = new HashMap<>();
         Map<String, Long> cpu = new HashMap<>();
         for (Container other : containers.listAll()) {

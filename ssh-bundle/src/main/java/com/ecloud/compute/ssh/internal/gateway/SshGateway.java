@@ -88,7 +88,7 @@ public final class SshGateway implements AutoCloseable {
                 "rsa-sha2-256"};
     }
 
-    /** The software version in the SSH identification string (RFC 4253: no spaces, no minus signs). */
+    /** After "SSH-2.0-": the software version (RFC 4253: no spaces, no minus signs), a space, then a comment. */
     static final String IDENTIFICATION = "OpenSSH_compatible ecloud-compute";
 
     private static final Logger LOG = LoggerFactory.getLogger(SshGateway.class);
