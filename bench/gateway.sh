@@ -22,15 +22,9 @@ set -euo pipefail
 . "$(dirname "$0")/platform.sh"
 
 platform_check ecloud/busybox:latest-amd64
-missing=()
-command -v wrk >/dev/null || missing+=(wrk)
-command -v nginx >/dev/null || missing+=(nginx)
-command -v gcc >/dev/null || missing+=(gcc libc6-dev)
-if [ ${#missing[@]} -gt 0 ]; then
-  log "installing ${missing[*]}"
-  # RUNLEVEL=1: the packaged nginx service is not started (the benchmark runs its own)
-  RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+# the host scripts' installer (it keeps the packaged nginx service from starting: the benchmark runs its own),
+# in a subshell so that its log/die do not replace this script's
+(ECLOUD_SCRIPT_NAME=gateway-bench; . "$ROOT/scripts/lib.sh"; install_packages wrk nginx gcc libc6-dev)
 platform_build
 platform_prepare
 NGINX_PID_FILE=
