@@ -47,6 +47,10 @@ final class DockerExecSession implements ExecSession {
     private final AtomicBoolean exitReported = new AtomicBoolean();
     private final AtomicBoolean closing = new AtomicBoolean();
     private final CountDownLatch readerDone = new CountDownLatch(1);
+    /** The exit has been told to the listener (or the session ended without one). */
+    private final CountDownLatch finished = new CountDownLatch(1);
+    /** The thread that reads the output and tells the exit (a listener may close the session from it). */
+    private volatile Thread reader;
     private volatile long hostPid;
     /** Output of consecutive frames of one stream, read thread only. */
     private final ByteArrayOutputStream pending = new ByteArrayOutputStream(READ_BUFFER);
@@ -146,9 +150,18 @@ final class DockerExecSession implements ExecSession {
         } finally {
             closeChannel();
         }
+        if (Thread.currentThread() == reader) return; // closed by the listener while it is told the exit
+        try {
+            // the exit code is read from the engine after the output ended: a runtime closing right after this
+            // (its bundle stopping) must not cut that call off and report an error instead of the exit
+            finished.await(3, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private void read(ByteBuffer leftover) {
+        reader = Thread.currentThread();
         Throwable failure = null;
         try {
             ByteBuffer buffer = ByteBuffer.allocate(READ_BUFFER);
@@ -211,6 +224,14 @@ final class DockerExecSession implements ExecSession {
     }
 
     private void finish(Throwable failure) {
+        try {
+            reportExit(failure);
+        } finally {
+            finished.countDown();
+        }
+    }
+
+    private void reportExit(Throwable failure) {
         closeChannel();
         if (!exitReported.compareAndSet(false, true)) return;
         try {
