@@ -9,6 +9,8 @@
 #                    (default 20GiB; btrfs quotas make root disk `size` limits real),
 #                    bridge `lxdbr0` at $ECLOUD_LXD_BRIDGE_ADDR (default 10.212.0.1/24, NAT, no IPv6),
 #                    profile `default` with a root disk on `ecloud` and eth0 on lxdbr0
+#   * https        LXD's REST API also on $ECLOUD_LXD_HTTPS_ADDR (default 127.0.0.1:8443), the way
+#                  a remote LXD server is reached (client certificates; tests use it on loopback)
 #   * images       the builtin Docker images (scripts/build-images.sh) as local LXD images with the
 #                  same names as aliases: ecloud/busybox:latest-amd64, ecloud/busybox:latest-arm64,
 #                  ecloud/debian:bookworm-amd64, ecloud/debian:bookworm-arm64 (re-imported when the
@@ -19,7 +21,7 @@
 # images are recorded with the host's architecture (x86_64) and run through qemu-user-static
 # (binfmt F flag, set up by scripts/host-services.sh); their real architecture is in the image
 # properties ecloud.architecture (arm64) and ecloud.uname_m (aarch64).
-# Images without /sbin/init (Debian minbase) get a tiny idle /sbin/init (LXD always starts
+# Every image gets a tiny idle /sbin/init (LXD always starts
 # /sbin/init; workloads run through exec); /etc/hostname and /etc/hosts come from LXD templates.
 #
 # Usage: scripts/lxd-host.sh [--no-images]
@@ -55,6 +57,7 @@ POOL=ecloud
 POOL_SIZE=${ECLOUD_LXD_POOL_SIZE:-20GiB}
 BRIDGE=lxdbr0
 BRIDGE_ADDR=${ECLOUD_LXD_BRIDGE_ADDR:-10.212.0.1/24}
+HTTPS_ADDR=${ECLOUD_LXD_HTTPS_ADDR:-127.0.0.1:8443}
 IMAGES=(ecloud/busybox:latest-amd64 ecloud/busybox:latest-arm64
         ecloud/debian:bookworm-amd64 ecloud/debian:bookworm-arm64)
 WORK=/var/cache/ecloud-images/lxd-work
@@ -214,8 +217,13 @@ lxd_image_docker_id() {
   local fp
   fp=$(lxd_get "/1.0/images/aliases/$(urlenc "$1")" | jq -r '.metadata.target // empty') || return 0
   [ -n "$fp" ] || return 0
-  lxd_get "/1.0/images/$fp" | jq -r '.metadata.properties["ecloud.docker_id"] // "unknown"'
+  lxd_get "/1.0/images/$fp" \
+    | jq -r '(.metadata.properties["ecloud.docker_id"] // "unknown") + "/" + (.metadata.properties["ecloud.lxd_format"] // "1")'
 }
+
+# Bumped when the way an image is made changes, so that images imported earlier are made again.
+# 2: every image's /sbin/init is the idle init (its console, the container's log, stays the workload's).
+LXD_IMAGE_FORMAT=2
 
 ensure_docker_images() {
   local tag missing=false
@@ -256,12 +264,13 @@ import_image() {
   docker rm "$cid" >/dev/null
   # Docker's traces: its marker file and the empty bind-mount targets it created
   rm -f "$dir/rootfs/.dockerenv"
-  local init_note="image's own /sbin/init"
-  if [ ! -e "$dir/rootfs/sbin/init" ] && [ ! -L "$dir/rootfs/sbin/init" ]; then
-    # LXD starts /sbin/init as pid 1. Debian minbase has none: an idle init that ends cleanly on
-    # SIGPWR (what `lxc stop` sends) or SIGTERM; workloads are started through exec.
-    mkdir -p "$dir/rootfs/sbin"
-    cat >"$dir/rootfs/sbin/init" <<'EOF'
+  # LXD starts /sbin/init as pid 1, and its console output is the container's log. Every image gets
+  # the idle init that the Docker runtime runs for images without a command (BusyBox's own init would
+  # fill the log with its console prompts; Debian minbase has none): it keeps the instance alive and
+  # ends cleanly on SIGPWR (what a stop sends) or SIGTERM; workloads are started through exec.
+  mkdir -p "$dir/rootfs/sbin"
+  rm -f "$dir/rootfs/sbin/init"
+  cat >"$dir/rootfs/sbin/init" <<'EOF'
 #!/bin/sh
 # ecloud idle init for LXD (added by scripts/lxd-host.sh): keeps the instance alive; workloads
 # are started with exec. Ends on SIGPWR (LXD's clean stop), SIGTERM, SIGINT or SIGHUP.
@@ -271,9 +280,8 @@ while :; do
   wait $!
 done
 EOF
-    chmod 0755 "$dir/rootfs/sbin/init"
-    init_note="ecloud idle /sbin/init"
-  fi
+  chmod 0755 "$dir/rootfs/sbin/init"
+  local init_note="ecloud idle /sbin/init"
   cat >"$dir/meta/templates/hostname.tpl" <<'EOF'
 {{ container.name }}
 EOF
@@ -296,6 +304,7 @@ properties:
   ecloud.uname_m: $real_uname
   ecloud.docker_tag: "$tag"
   ecloud.docker_id: "$docker_id"
+  ecloud.lxd_format: "$LXD_IMAGE_FORMAT"
 templates:
   /etc/hostname:
     when: [create, copy, rename]
@@ -328,7 +337,7 @@ import_images() {
   for tag in "${IMAGES[@]}"; do
     have=$(lxd_image_docker_id "$tag")
     if [ -n "$have" ] && docker_answers && want=$(docker image inspect -f '{{.Id}}' "$tag" 2>/dev/null) \
-        && [ "$have" = "$want" ]; then
+        && [ "$have" = "$want/$LXD_IMAGE_FORMAT" ]; then
       continue
     fi
     if [ -n "$have" ] && ! docker_answers; then
@@ -348,10 +357,25 @@ import_images() {
   done
 }
 
+# LXD's API over HTTPS as well (remote servers are reached so; only trusted client certificates get in)
+https_lxd() {
+  local current
+  current=$(lxd_get /1.0 | jq -r '.metadata.config["core.https_address"] // ""')
+  if [ "$current" = "$HTTPS_ADDR" ]; then
+    log "https: listening on $HTTPS_ADDR"
+    return 0
+  fi
+  curl -sf --max-time 10 --unix-socket "$LXD_SOCKET" -X PATCH -H 'Content-Type: application/json' \
+    -d "{\"config\":{\"core.https_address\":\"$HTTPS_ADDR\"}}" http://lxd/1.0 >/dev/null \
+    || die "https: setting core.https_address=$HTTPS_ADDR failed"
+  log "https: now listening on $HTTPS_ADDR (was '${current}')"
+}
+
 # ---------------------------------------------------------------------------------------------
 t0=$(now_s)
 install_packages "${PACKAGES[@]}"
 start_lxd
 init_lxd
+https_lxd
 if $WITH_IMAGES; then import_images; else log "images: skipped (--no-images)"; fi
 log "done in $(elapsed "$t0") s"

@@ -3,6 +3,7 @@
 # runs them all, prints "N passed, N failed". CI runs it through .ci/run (fresh clone, no stdin, 90 min).
 #   1. scripts/host-services.sh   dockerd, binfmt (arm64 via qemu), registry 127.0.0.1:5000, PostgreSQL 15
 #   2. scripts/build-images.sh    ecloud/debian:bookworm-{amd64,arm64}, ecloud/busybox:latest-{amd64,arm64}
+#   2b. scripts/lxd-host.sh       LXD 5.0 (pool ecloud, bridge lxdbr0) with those images imported
 #   3. scripts/test.sh            mvn -B -ntp verify with the test environment
 #   4. one line "N passed, N failed, N skipped" summed over every TEST-*.xml under
 #      **/target/{surefire,failsafe,test}-reports/ written by this run
@@ -39,6 +40,11 @@ log "images"
 t=$SECONDS
 bash scripts/build-images.sh || fail_setup "scripts/build-images.sh" $?
 log "images: $((SECONDS - t)) s"
+
+log "LXD"
+t=$SECONDS
+bash scripts/lxd-host.sh || fail_setup "scripts/lxd-host.sh" $?
+log "LXD: $((SECONDS - t)) s"
 
 # Only reports written from now on count (a reused workspace may hold older ones).
 tests_start=$(date +%s)

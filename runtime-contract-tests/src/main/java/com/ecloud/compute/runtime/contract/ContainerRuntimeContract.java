@@ -122,6 +122,46 @@ public abstract class ContainerRuntimeContract {
         return Optional.empty();
     }
 
+    /**
+     * Whether the log tells stderr from stdout. An engine that keeps the main process's output as one terminal
+     * stream (LXD's console) cannot: its lines are all stdout, in the order written.
+     */
+    protected boolean logsTellStderrApart() {
+        return true;
+    }
+
+    /**
+     * Whether an exposed endpoint passes a half-close (end of input) on while the answer still flows back. LXD 5.0's
+     * proxy devices close both directions instead (fixed upstream in LXD 6); whole request/answer exchanges work.
+     */
+    protected boolean exposePassesHalfClose() {
+        return true;
+    }
+
+    /**
+     * What a write past the storage cap fails with: ENOSPC on a filesystem of its own size (loop-file ext4),
+     * EDQUOT on a quota (btrfs qgroups of LXD's pool).
+     */
+    protected String storageFullMessage() {
+        return "No space left on device";
+    }
+
+    /**
+     * Whether one cap covers all mount paths together (one filesystem of {@code storageGb} holds them all), or each
+     * mount path has a volume of that size (LXD 5.0 cannot attach sub-directories of one volume; the platform's
+     * periodic storage check enforces the total there).
+     */
+    protected boolean storageCapCoversAllMountPathsTogether() {
+        return true;
+    }
+
+    /**
+     * Whether the engine's event stream reports the kernel's OOM kills. LXD 5.0's lifecycle events have none.
+     */
+    protected boolean eventsReportOom() {
+        return true;
+    }
+
     /** The pids limit the runtime under test is configured with. */
     protected int expectedPidsLimit() {
         return 512;
@@ -462,10 +502,14 @@ public abstract class ContainerRuntimeContract {
         String id = createAndStart(spec);
         // 1.2 GiB into a 1 GiB volume: dd must stop with ENOSPC (bounded by count)
         ExecResult fill = exec(id, "sh", "-c", "dd if=/dev/zero of=/var/data/big bs=1048576 count=1229 2>&1; echo rc=$?");
-        assertTrue(fill.stdout().contains("No space left on device"), fill::toString);
+        assertTrue(fill.stdout().contains(storageFullMessage()), fill::toString);
         assertFalse(fill.stdout().contains("rc=0"), fill::toString);
         ExecResult other = exec(id, "sh", "-c", "dd if=/dev/zero of=/root/more bs=1048576 count=64 2>&1; echo rc=$?");
-        assertTrue(other.stdout().contains("No space left on device"), () -> "the cap covers all mount paths together: " + other);
+        if (storageCapCoversAllMountPathsTogether()) {
+            assertTrue(other.stdout().contains(storageFullMessage()), () -> "the cap covers all mount paths together: " + other);
+        } else {
+            assertTrue(other.stdout().contains("rc=0"), () -> "each mount path has a volume of its own: " + other);
+        }
         Usage usage = runtime.usage(id);
         assertTrue(usage.storageUsedBytes() > 900L * 1024 * 1024, () -> "storage used " + usage);
         assertTrue(usage.storageUsedBytes() <= 1024L * 1024 * 1024, () -> "storage used " + usage);
@@ -506,7 +550,8 @@ public abstract class ContainerRuntimeContract {
         assertNull(all.awaitEnd(WAIT), "a log without follow ends normally");
         assertEquals(List.of("one", "two", "three"), all.texts());
         List<LogLine> lines = all.lines();
-        assertEquals(List.of(false, true, false), lines.stream().map(LogLine::stderr).toList(), "stderr flags");
+        assertEquals(logsTellStderrApart() ? List.of(false, true, false) : List.of(false, false, false),
+                lines.stream().map(LogLine::stderr).toList(), "stderr flags");
         Instant previous = before;
         for (LogLine line : lines) {
             assertFalse(line.timestamp().isBefore(previous), () -> "timestamps in order: " + lines);
@@ -553,7 +598,8 @@ public abstract class ContainerRuntimeContract {
         track(runtime.logs(id, new LogRequest(-1, false), all));
         assertNull(all.awaitEnd(WAIT));
         List<LogLine> lines = all.lines();
-        assertEquals(List.of(false, true, false), lines.stream().map(LogLine::stderr).toList(), "stderr flags kept");
+        assertEquals(logsTellStderrApart() ? List.of(false, true, false) : List.of(false, false, false),
+                lines.stream().map(LogLine::stderr).toList(), "stderr flags kept");
         assertFalse(lines.get(2).timestamp().isBefore(lines.get(1).timestamp()), () -> "in order: " + lines);
 
         RecordingLogListener tail = new RecordingLogListener();
@@ -737,6 +783,7 @@ public abstract class ContainerRuntimeContract {
 
     @Test
     void exceedingTheMemoryLimitRaisesAnOomEvent() throws Exception {
+        Assumptions.assumeTrue(eventsReportOom(), "the engine's event stream has no OOM events");
         List<RuntimeEvent> events = new CopyOnWriteArrayList<>();
         track(runtime.events(events::add));
         ContainerSpec spec = new ContainerSpec(newId(), "owner-1", smallImage(Arch.AMD64), Arch.AMD64, 1000, 128, 1,
@@ -782,24 +829,53 @@ public abstract class ContainerRuntimeContract {
     @Test
     void exposePassesEndOfInputOnAndCarriesManyConnections() throws Exception {
         String id = createAndStart(spec(Arch.AMD64));
+        // echoes what it is sent: whole exchanges that need no half-close
+        track(runtime.exec(id, new ExecSpec(List.of("nc", "-ll", "-p", "9091", "-e", "cat"), false, 0, 0, Map.of()),
+                new RecordingExecListener()));
+        HostEndpoint echo = runtime.expose(id, 9091);
+        byte[] payload = new byte[300_000];
+        new java.util.Random(7).nextBytes(payload);
+        await(WAIT, () -> java.util.Arrays.equals(payload, exchange(echo, payload)), () -> "no echo through " + echo);
+        // connections side by side, each whole
+        List<java.util.concurrent.CompletableFuture<byte[]>> parallel = new java.util.ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            parallel.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> exchange(echo, payload)));
+        }
+        for (java.util.concurrent.CompletableFuture<byte[]> each : parallel) {
+            assertTrue(java.util.Arrays.equals(payload, each.get(60, java.util.concurrent.TimeUnit.SECONDS)),
+                    "an echo through a parallel connection");
+        }
+        if (!exposePassesHalfClose()) return;
         // counts what it is sent until end of input, then answers with the count on the same connection
         track(runtime.exec(id, new ExecSpec(List.of("nc", "-ll", "-p", "9090", "-e", "wc", "-c"), false, 0, 0, Map.of()),
                 new RecordingExecListener()));
         HostEndpoint endpoint = runtime.expose(id, 9090);
-        byte[] payload = new byte[300_000];
-        new java.util.Random(7).nextBytes(payload);
         String[] answer = new String[1];
         await(WAIT, () -> {
             answer[0] = sendThenHalfClose(endpoint, payload);
             return answer[0] != null && answer[0].trim().equals(Integer.toString(payload.length));
         }, () -> "no count through " + endpoint + ": " + answer[0]);
-        // connections one after another and side by side, each whole
-        List<java.util.concurrent.CompletableFuture<String>> parallel = new java.util.ArrayList<>();
-        for (int i = 0; i < 8; i++) {
-            parallel.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> sendThenHalfClose(endpoint, payload)));
+        for (int i = 0; i < 3; i++) {
+            assertEquals(Integer.toString(payload.length), String.valueOf(sendThenHalfClose(endpoint, payload)).trim());
         }
-        for (java.util.concurrent.CompletableFuture<String> each : parallel) {
-            assertEquals(Integer.toString(payload.length), String.valueOf(each.get(60, java.util.concurrent.TimeUnit.SECONDS)).trim());
+    }
+
+    /** Sends {@code payload} while reading as many bytes back; null on failure. */
+    private static byte[] exchange(HostEndpoint endpoint, byte[] payload) {
+        try (java.net.Socket socket = new java.net.Socket(endpoint.host(), endpoint.port())) {
+            socket.setSoTimeout(20_000);
+            java.util.concurrent.CompletableFuture<Void> sent = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    socket.getOutputStream().write(payload);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            byte[] answer = socket.getInputStream().readNBytes(payload.length);
+            sent.get(20, java.util.concurrent.TimeUnit.SECONDS);
+            return answer;
+        } catch (Exception e) {
+            return null;
         }
     }
 
