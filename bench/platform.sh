@@ -3,7 +3,9 @@
 # (also when interrupted). Not meant to run on its own.
 #
 # Use: platform_check IMAGES..., platform_build, platform_prepare, then set BENCH_OWNERS (the uids whose containers
-# are removed at exit), platform_start, platform_token UID; set BENCH_PID when the Java benchmark runs in the
+# are removed at exit), platform_start, platform_token UID; optional hooks the sourcing script may define:
+# platform_configure ETC_DIR (called by platform_start before the platform starts) and platform_cleanup_extra
+# (called at exit, after the platform stopped); set BENCH_PID when the Java benchmark runs in the
 # background (so that INT/TERM reach the trap at once: bash defers traps while a foreground child runs).
 # Environment: PORT (first free from 19280), KEEP_DATA=1 keeps the data dir, JAVA_OPTS (for the platform's JVM).
 
@@ -83,6 +85,8 @@ platform_cleanup() {
   done
   ids=$(docker ps -aq --filter "label=ecloud.bench.run=$RUN_ID")
   [ -n "$ids" ] && docker rm -f $ids >/dev/null
+  # a hook of the sourcing script for what it made elsewhere (e.g. LXD instances), after the platform stopped
+  if declare -F platform_cleanup_extra >/dev/null; then platform_cleanup_extra; fi
   while read -r mnt; do
     umount "$mnt" 2>/dev/null || umount -l "$mnt"
   done < <(awk -v d="$DATA/" 'index($5, d) == 1 {print $5}' /proc/self/mountinfo)
@@ -124,6 +128,8 @@ usage.interval.seconds=15
 reconcile.interval.seconds=60
 ssh.public.port=$SSH_PORT
 EOF
+  # a hook of the sourcing script for more configuration (e.g. another runtime): platform_configure ETC_DIR
+  if declare -F platform_configure >/dev/null; then platform_configure "$DATA/etc"; fi
   log "starting the platform on 127.0.0.1:$PORT (data $DATA)"
   java ${JAVA_OPTS:-} -jar "$PLATFORM_JAR" serve --data "$DATA" --port "$PORT" </dev/null >"$DATA/ecloud.log" 2>&1 &
   PLATFORM_PID=$!
