@@ -1,12 +1,17 @@
 package com.ecloud.compute.runtime.lxd.internal;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 import com.ecloud.compute.api.model.Arch;
 import com.ecloud.compute.api.runtime.ContainerRuntime;
+import com.ecloud.compute.api.runtime.RuntimeNotFoundException;
 import com.ecloud.compute.runtime.contract.ContainerRuntimeContract;
 
 /**
@@ -15,6 +20,9 @@ import com.ecloud.compute.runtime.contract.ContainerRuntimeContract;
  * ({@value TestLxd#TEST_PREFIX}) marks everything the suite makes.
  */
 class LxdRuntimeContractTest extends ContainerRuntimeContract {
+
+    /** An LXD image alias of the test's own, with a command (see {@link #imageWithCommand}). */
+    static final String COMMAND_IMAGE = "ecloud-test/busybox-with-command:amd64";
 
     private LxdClient client;
 
@@ -54,6 +62,39 @@ class LxdRuntimeContractTest extends ContainerRuntimeContract {
     @Override
     protected void afterSuite() {
         if (client != null) client.close();
+    }
+
+    /**
+     * On LXD an image's own command is its init: BusyBox with an init that prints {@code ecloud-cmd-ran} to its
+     * stdout (the console) and then idles. Made once as an LXD image (published from an instance whose init was
+     * replaced through the files API) and kept under the alias {@value #COMMAND_IMAGE}.
+     */
+    @Override
+    protected Optional<String> imageWithCommand(Arch arch) {
+        if (arch != Arch.AMD64) return Optional.empty();
+        try {
+            client.get("/1.0/images/aliases/" + LxdClient.segment(COMMAND_IMAGE));
+            return Optional.of(COMMAND_IMAGE);
+        } catch (RuntimeNotFoundException missing) {
+            // made below
+        }
+        String source = TestLxd.TEST_PREFIX + "cmd-image-source";
+        try {
+            client.call("POST", "/1.0/instances", Map.of("name", source, "type", "container",
+                    "source", Map.of("type", "image", "alias", smallImage(Arch.AMD64))));
+            client.pushFile(source, "/sbin/init", ("#!/bin/sh\necho ecloud-cmd-ran\ntrap 'exit 0' PWR TERM INT HUP\n"
+                    + "while :; do sleep 2147483647 & wait $!; done\n").getBytes(StandardCharsets.UTF_8), 0755);
+            client.call("POST", "/1.0/images", Map.of("source", Map.of("type", "instance", "name", source),
+                    "aliases", List.of(Map.of("name", COMMAND_IMAGE)),
+                    "properties", Map.of("ecloud.architecture", "amd64", "description", "BusyBox whose init prints ecloud-cmd-ran")));
+            return Optional.of(COMMAND_IMAGE);
+        } finally {
+            try {
+                client.call("DELETE", "/1.0/instances/" + source, null);
+            } catch (RuntimeNotFoundException gone) {
+                // never made
+            }
+        }
     }
 
     @Override
