@@ -180,6 +180,8 @@ public final class LxdRuntime implements ContainerRuntime, AutoCloseable {
     private static final long MIB = 1024L * 1024;
     private static final Duration PROBE_INTERVAL = Duration.ofSeconds(15);
     private static final Duration RETRY_PROBE_AFTER = Duration.ofSeconds(2);
+    /** How long an image behind an alias is taken as read: creates in a row skip two requests. */
+    private static final Duration IMAGE_CACHE = Duration.ofSeconds(30);
     private static final Pattern CONTAINER_ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,40}");
     private static final Pattern MOUNT_PATH = Pattern.compile("(/[A-Za-z0-9._@+-]+)+");
     private static final List<String> SYSTEM_PATHS = List.of("/proc", "/sys", "/dev");
@@ -218,6 +220,10 @@ public final class LxdRuntime implements ContainerRuntime, AutoCloseable {
     private final Set<LxdEventSubscription> subscriptions = ConcurrentHashMap.newKeySet();
     private final Object exposeLock = new Object();
     private final Object oomWatchLock = new Object();
+    /** Seed templates found so far, with their top directory's owner and mode. */
+    private final Map<String, String> templateRoots = new ConcurrentHashMap<>();
+    /** Images behind aliases, read at most every {@link #IMAGE_CACHE}. */
+    private final Map<String, CachedImage> images = new ConcurrentHashMap<>();
     private java.util.concurrent.ScheduledFuture<?> oomWatchTask;
 
     /** What the last probe learnt about the host. */
@@ -550,19 +556,20 @@ public final class LxdRuntime implements ContainerRuntime, AutoCloseable {
     }
 
     /**
-     * Gives volumes made from a seed template the owner and mode of the image's directory, on their first start
-     * (LXD makes a new volume's top directory 0711 root, and its files API changes no existing directory).
+     * Gives volumes made from a seed template the owner and mode of the image's directory, on the instance's first
+     * start (LXD makes a new volume's top directory 0711 root, and its files API changes no existing directory).
      */
     private void setVolumeRoots(String name, JsonNode instance) {
         String pending = instance.path("config").path(KEY_SEED_ROOTS).asText("");
-        if (pending.isEmpty()) return;
+        Instant lastUsed = instant(instance.path("last_used_at").asText());
+        // the instance's first start only (the volumes are new then); nothing to write back afterwards
+        if (pending.isEmpty() || (lastUsed != null && lastUsed.isAfter(NEVER))) return;
         List<String> command = new ArrayList<>(List.of("sh", "-c",
                 "rc=0; while [ $# -ge 4 ]; do chown \"$3:$4\" \"$1\" && chmod \"$2\" \"$1\" || rc=1; shift 4; done; exit $rc",
                 "roots"));
         for (String line : pending.split("\n")) command.addAll(List.of(line.split(" ")));
         int exitCode = lxd.runQuietly(name, command);
         if (exitCode != 0) LOG.warn("{}: setting the owner and mode of {} failed (exit {})", name, pending, exitCode);
-        lxd.call("PATCH", "/1.0/instances/" + LxdClient.segment(name), Map.of("config", Map.of(KEY_SEED_ROOTS, "")));
     }
 
     /**
@@ -963,6 +970,18 @@ public final class LxdRuntime implements ContainerRuntime, AutoCloseable {
 
     /** The image behind an alias ({@code /} and {@code :} are legal in aliases; percent-encoded in the path). */
     private JsonNode image(String alias) {
+        CachedImage cached = images.get(alias);
+        if (cached != null && System.nanoTime() - cached.readAtNanos() < IMAGE_CACHE.toNanos()) return cached.image();
+        JsonNode image = readImage(alias);
+        images.put(alias, new CachedImage(image, System.nanoTime()));
+        return image;
+    }
+
+    /** An image as read at a time; re-read after {@link #IMAGE_CACHE} (an image re-imported under its alias). */
+    private record CachedImage(JsonNode image, long readAtNanos) {
+    }
+
+    private JsonNode readImage(String alias) {
         JsonNode target;
         try {
             target = lxd.get("/1.0/images/aliases/" + LxdClient.segment(alias));
@@ -1012,17 +1031,6 @@ public final class LxdRuntime implements ContainerRuntime, AutoCloseable {
     }
 
     private VolumeState ensureVolume(String containerId, String path, String volume, int storageGb, String fingerprint) {
-        try {
-            JsonNode existing = lxd.get(volumePath(volume));
-            String size = storageGb + "GiB";
-            if (!size.equals(existing.path("config").path("size").asText())) {
-                // re-created with another storage size: the volume follows (btrfs quotas grow and shrink in place)
-                lxd.call("PATCH", volumePath(volume), Map.of("config", Map.of("size", size)));
-            }
-            return new VolumeState(false, null);
-        } catch (RuntimeNotFoundException missing) {
-            // create it below
-        }
         Map<String, String> config = new LinkedHashMap<>();
         config.put("size", storageGb + "GiB");
         config.put(KEY_MANAGED, "true");
@@ -1035,8 +1043,8 @@ public final class LxdRuntime implements ContainerRuntime, AutoCloseable {
         body.put("content_type", "filesystem");
         body.put("config", config);
         String template = fingerprint.isEmpty() ? null : seedTemplateName(fingerprint, path);
-        JsonNode templateVolume = template == null ? null : findVolume(template);
-        boolean fromTemplate = templateVolume != null;
+        String templateRoot = template == null ? null : templateRoot(template);
+        boolean fromTemplate = templateRoot != null;
         if (fromTemplate) {
             // a copy keeps the template's config, whose volatile idmap says how its files are shifted on disk (a
             // config given here would replace it, and LXD would shift the files a second time): set ours after
@@ -1044,20 +1052,47 @@ public final class LxdRuntime implements ContainerRuntime, AutoCloseable {
             body.put("source", Map.of("type", "copy", "pool", pool, "name", template));
         }
         try {
+            // created straight away (a volume usually does not exist yet); LXD says so when it does
             lxd.call("POST", "/1.0/storage-pools/" + LxdClient.segment(pool) + "/volumes/custom", body);
         } catch (RuntimeRejectedException e) {
             if (!LxdClient.lxdError(e, "already exists")) throw e;
-            return new VolumeState(false, null); // a concurrent create made it
-        }
-        if (fromTemplate) {
-            Map<String, String> ours = new LinkedHashMap<>(config);
-            ours.put(KEY_SEED_TEMPLATE, ""); // LXD removes a key set to ""
-            lxd.call("PATCH", volumePath(volume), Map.of("config", ours));
+            resizeExisting(volume, storageGb); // kept from an earlier instance, or made by a concurrent create
+            return new VolumeState(false, null);
+        } catch (RuntimeNotFoundException templateGone) {
+            if (!fromTemplate) throw templateGone;
+            templateRoots.remove(template); // deleted behind our back: a fresh volume, seeded again
+            return ensureVolume(containerId, path, volume, storageGb, "");
         }
         if (!fromTemplate) return new VolumeState(true, null);
+        Map<String, String> ours = new LinkedHashMap<>(config);
+        ours.put(KEY_SEED_TEMPLATE, ""); // LXD removes a key set to ""
+        ours.put(KEY_SEED_ROOT, "");
+        lxd.call("PATCH", volumePath(volume), Map.of("config", ours));
         // LXD makes a new volume's top directory 0711 root: the image's own owner and mode are set at the start
-        String root = templateVolume.path("config").path(KEY_SEED_ROOT).asText("");
-        return new VolumeState(false, root.matches("[0-7]{3,4} \\d+ \\d+") ? root : null);
+        return new VolumeState(false, templateRoot.matches("[0-7]{3,4} \\d+ \\d+") ? templateRoot : null);
+    }
+
+    /** A volume kept from an earlier instance follows a new storage size (btrfs quotas grow and shrink in place). */
+    private void resizeExisting(String volume, int storageGb) {
+        JsonNode existing = lxd.get(volumePath(volume));
+        String size = storageGb + "GiB";
+        if (!size.equals(existing.path("config").path("size").asText())) {
+            lxd.call("PATCH", volumePath(volume), Map.of("config", Map.of("size", size)));
+        }
+    }
+
+    /**
+     * The owner and mode a seed template's top directory had in the image ("" when unknown), or null when there is
+     * no such template. Templates are never changed once made, so what was found is remembered.
+     */
+    private String templateRoot(String template) {
+        String known = templateRoots.get(template);
+        if (known != null) return known;
+        JsonNode volume = findVolume(template);
+        if (volume == null) return null;
+        String root = volume.path("config").path(KEY_SEED_ROOT).asText("");
+        templateRoots.put(template, root);
+        return root;
     }
 
     private JsonNode findVolume(String volume) {

@@ -228,6 +228,46 @@ class LxdRuntimeTest {
     }
 
     @Test
+    void laterContainersOfAnImageGetACopyOfItsSeedTemplate() {
+        String distro = "ecloud/debian:bookworm-amd64";
+        String fingerprint = client.get("/1.0/images/aliases/" + LxdClient.segment(distro)).path("target").asText();
+        String template = runtime.seedTemplateName(fingerprint, "/root");
+
+        String firstId = TestLxd.newId();
+        ids.add(firstId);
+        runtime.create(new ContainerSpec(firstId, "o", distro, Arch.AMD64, 1000, 256, 1, List.of("/root"), List.of(KEY),
+                Map.of()));
+        runtime.start(firstId); // seeds (or, after an earlier test, copies the template)
+        JsonNode templateVolume = client.get("/1.0/storage-pools/ecloud/volumes/custom/" + template);
+        assertEquals(fingerprint + " /root", templateVolume.path("config").path(LxdRuntime.KEY_SEED_TEMPLATE).asText());
+        assertEquals("0700 0 0", templateVolume.path("config").path(LxdRuntime.KEY_SEED_ROOT).asText());
+        assertEquals("", templateVolume.path("config").path(LxdRuntime.KEY_ID).asText(""), "no container's volume");
+
+        String id = TestLxd.newId();
+        ids.add(id);
+        runtime.create(new ContainerSpec(id, "o", distro, Arch.AMD64, 1000, 256, 2, List.of("/root"), List.of(KEY), Map.of()));
+        String name = TestLxd.TEST_PREFIX + id;
+        JsonNode config = client.get("/1.0/instances/" + name).path("config");
+        assertEquals("", config.path(LxdRuntime.KEY_SEED_PATHS).asText(""), "nothing to copy at the start");
+        assertEquals("/root 0700 0 0", config.path(LxdRuntime.KEY_SEED_ROOTS).asText());
+        JsonNode volume = client.get("/1.0/storage-pools/ecloud/volumes/custom/" + name + "-" + LxdRuntime.pathKey("/root"));
+        assertEquals("2GiB", volume.path("config").path("size").asText(), "its own size, not the template's");
+        assertEquals(id, volume.path("config").path(LxdRuntime.KEY_ID).asText());
+        assertEquals("", volume.path("config").path(LxdRuntime.KEY_SEED_TEMPLATE).asText(""));
+
+        runtime.start(id);
+        assertEquals("700 0\n", TestLxd.execOk(client, name, "stat", "-c", "%a %u", "/root"), "the image's mode and owner");
+        String listing = TestLxd.execOk(client, name, "ls", "-A", "/root");
+        assertTrue(listing.contains(".bashrc") && listing.contains(".ssh"), listing);
+        assertEquals(KEY + "\n", TestLxd.execOk(client, name, "cat", "/root/.ssh/authorized_keys"));
+        assertFalse(runtime.storageIds().contains(template.substring(TestLxd.TEST_PREFIX.length())));
+        assertTrue(runtime.storageIds().containsAll(List.of(firstId, id)));
+
+        runtime.removeStorage(id);
+        client.get("/1.0/storage-pools/ecloud/volumes/custom/" + template); // the template stays
+    }
+
+    @Test
     void anInitThatIgnoresTheStopSignalIsKilledAfterTheGrace() {
         ContainerSpec spec = spec(1000, List.of());
         String id = spec.containerId();
