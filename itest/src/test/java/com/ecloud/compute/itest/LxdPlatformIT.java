@@ -46,8 +46,8 @@ import com.ecloud.compute.itest.harness.TextRecorder;
 /**
  * The platform with two runtimes side by side, the local Docker engine and the local LXD daemon, LXD preferred:
  * a user's container runs on LXD, and everything users do with a container works there as on Docker (SSH with the
- * real OpenSSH client, the user's key in the container's authorized_keys, the terminal and log WebSockets, ingress through the
- * gateway, stop, start, delete); a drained LXD host sends new containers to Docker.
+ * real OpenSSH client, the user's key in the container's authorized_keys, the terminal and log WebSockets, ingress
+ * through the gateway, stop, start, delete); a drained LXD host sends new containers to Docker.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LxdPlatformIT {
