@@ -193,6 +193,35 @@ class LxdPlatformIT {
 
     @Test
     @Order(7)
+    void withTheLxdPluginStoppedNewContainersGoToDockerAndItsOwnWaitForIt() {
+        String bundle = null;
+        for (String line : gogo("lb -s").split("\n")) {
+            if (line.contains("com.ecloud.compute.runtime.lxd")) bundle = line.trim().split("\\s*\\|")[0].trim();
+        }
+        assertTrue(bundle != null && bundle.matches("\\d+"), "the LXD runtime bundle in lb -s");
+        gogo("stop " + bundle);
+        try {
+            Poll.until("the LXD host gone from compute:hosts", STEP, Duration.ofMillis(500), () -> gogo("compute:hosts"),
+                    out -> !out.contains(LXD_HOST));
+            Api.Resp stop = owner.post("/compute/containers/" + box + "/stop");
+            assertEquals(503, stop.status(), stop.body());
+            assertTrue(stop.body().contains("\"error\""), stop.body());
+            assertEquals("running", Fixtures.get(owner, box).path("status").asText(), "nothing in the store changed");
+            assertEquals(Optional.of("Running"), Lxd.status(PREFIX + box), "the instance keeps running in LXD");
+
+            String other = Fixtures.runningBusybox(owner, "while-lxd-away");
+            assertTrue(Docker.exists(Docker.name(other)), "the other healthy host took it");
+            owner.delete("/compute/containers/" + other);
+        } finally {
+            gogo("start " + bundle);
+        }
+        Poll.until("the LXD host back", STEP, Duration.ofMillis(500), () -> gogo("compute:hosts"),
+                out -> out.lines().anyMatch(l -> l.contains(LXD_HOST) && l.contains("healthy")));
+        assertEquals("running", Fixtures.get(owner, box).path("status").asText());
+    }
+
+    @Test
+    @Order(8)
     void stopStartAndDeleteReachLxd() {
         owner.post("/compute/containers/" + box + "/stop").expect(200);
         Fixtures.awaitStatus(owner, box, "stopped", STEP);
