@@ -182,6 +182,8 @@ public final class LxdRuntime implements ContainerRuntime, AutoCloseable {
     private static final Duration RETRY_PROBE_AFTER = Duration.ofSeconds(2);
     /** How long an image behind an alias is taken as read: creates in a row skip two requests. */
     private static final Duration IMAGE_CACHE = Duration.ofSeconds(30);
+    /** How often seed templates of images that are gone are looked for (with the probe). */
+    private static final Duration PRUNE_INTERVAL = Duration.ofHours(1);
     private static final Pattern CONTAINER_ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,40}");
     private static final Pattern MOUNT_PATH = Pattern.compile("(/[A-Za-z0-9._@+-]+)+");
     private static final List<String> SYSTEM_PATHS = List.of("/proc", "/sys", "/dev");
@@ -214,6 +216,7 @@ public final class LxdRuntime implements ContainerRuntime, AutoCloseable {
     private final Object probeLock = new Object();
     private volatile HostFacts facts = HostFacts.undetected("LXD was not asked yet");
     private volatile long lastProbeNanos = System.nanoTime() - RETRY_PROBE_AFTER.toNanos() - 1;
+    private volatile long lastPruneNanos = System.nanoTime();
     private volatile boolean closed;
     /** Open exec sessions: closing the runtime ends them (their processes with them). */
     private final Set<LxdExecSession> execSessions = ConcurrentHashMap.newKeySet();
@@ -382,6 +385,14 @@ public final class LxdRuntime implements ContainerRuntime, AutoCloseable {
                 if (facts.health() != Health.HEALTHY) LOG.info("LXD {} reached: arches {}", host, arches);
                 facts = new HostFacts(Health.HEALTHY, null, arches, cpus, memoryMb);
                 if (publisher != null && !closed) publisher.publish(this, arches);
+                if (System.nanoTime() - lastPruneNanos > PRUNE_INTERVAL.toNanos()) {
+                    lastPruneNanos = System.nanoTime();
+                    try {
+                        pruneSeedTemplates();
+                    } catch (RuntimeFailure e) {
+                        LOG.debug("LXD {}: seed templates not pruned: {}", host, e.getMessage()); // next hour
+                    }
+                }
             } catch (RuntimeFailure e) {
                 if (facts.health() == Health.HEALTHY) LOG.warn("LXD {} fails: {}", host, e.getMessage());
                 facts = facts.failed(e.getMessage());
@@ -1002,6 +1013,33 @@ public final class LxdRuntime implements ContainerRuntime, AutoCloseable {
     }
 
     /** Custom volumes of the platform (every platform sharing the pool sees only its own, see {@link #ours}). */
+    /**
+     * Deletes the seed templates of images LXD no longer has (an image re-imported under its alias has a new
+     * fingerprint, and new templates); a template is never attached to an instance, so nothing else uses it.
+     * Returns how many went.
+     */
+    int pruneSeedTemplates() {
+        Set<String> fingerprints = new java.util.HashSet<>();
+        for (JsonNode image : lxd.get("/1.0/images?recursion=1")) fingerprints.add(image.path("fingerprint").asText());
+        int pruned = 0;
+        for (JsonNode volume : lxd.get("/1.0/storage-pools/" + LxdClient.segment(pool) + "/volumes/custom?recursion=1")) {
+            String name = volume.path("name").asText();
+            String seedOf = volume.path("config").path(KEY_SEED_TEMPLATE).asText("");
+            if (!name.startsWith(prefix + SEED_TEMPLATE_INFIX) || seedOf.isEmpty()) continue;
+            String fingerprint = seedOf.split(" ", 2)[0];
+            if (fingerprints.contains(fingerprint)) continue;
+            try {
+                lxd.call("DELETE", volumePath(name), null);
+                templateRoots.remove(name);
+                pruned++;
+                LOG.info("deleted the seed template {} of an image LXD no longer has ({})", name, fingerprint);
+            } catch (RuntimeFailure e) {
+                LOG.debug("seed template {} not deleted: {}", name, e.getMessage());
+            }
+        }
+        return pruned;
+    }
+
     private List<JsonNode> volumes() {
         List<JsonNode> volumes = new ArrayList<>();
         for (JsonNode volume : lxd.get("/1.0/storage-pools/" + LxdClient.segment(pool) + "/volumes/custom?recursion=1")) {

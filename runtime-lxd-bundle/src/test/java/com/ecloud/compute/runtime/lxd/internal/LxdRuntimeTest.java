@@ -268,6 +268,37 @@ class LxdRuntimeTest {
     }
 
     @Test
+    void seedTemplatesOfImagesThatAreGoneArePruned() {
+        String fingerprint = client.get("/1.0/images/aliases/" + LxdClient.segment(TestLxd.SMALL_IMAGE)).path("target")
+                .asText();
+        String current = TestLxd.TEST_PREFIX + LxdRuntime.SEED_TEMPLATE_INFIX + "current0";
+        String stale = TestLxd.TEST_PREFIX + LxdRuntime.SEED_TEMPLATE_INFIX + "stale000";
+        String notATemplate = TestLxd.TEST_PREFIX + "seed-looking-volume";
+        for (String[] volume : new String[][] {{current, fingerprint + " /x"}, {stale, "0000000000000000 /x"},
+                {notATemplate, ""}}) {
+            Map<String, String> config = new java.util.HashMap<>(Map.of("size", "16MiB"));
+            if (!volume[1].isEmpty()) config.put(LxdRuntime.KEY_SEED_TEMPLATE, volume[1]);
+            client.call("POST", "/1.0/storage-pools/ecloud/volumes/custom", Map.of("name", volume[0], "type", "custom",
+                    "content_type", "filesystem", "config", config));
+        }
+        try {
+            assertEquals(1, runtime.pruneSeedTemplates());
+            assertThrows(RuntimeNotFoundException.class,
+                    () -> client.get("/1.0/storage-pools/ecloud/volumes/custom/" + stale));
+            client.get("/1.0/storage-pools/ecloud/volumes/custom/" + current); // its image is there: kept
+            client.get("/1.0/storage-pools/ecloud/volumes/custom/" + notATemplate); // not a template: kept
+        } finally {
+            for (String volume : List.of(current, stale, notATemplate)) {
+                try {
+                    client.call("DELETE", "/1.0/storage-pools/ecloud/volumes/custom/" + volume, null);
+                } catch (RuntimeNotFoundException gone) {
+                    // pruned
+                }
+            }
+        }
+    }
+
+    @Test
     void anInitThatIgnoresTheStopSignalIsKilledAfterTheGrace() {
         ContainerSpec spec = spec(1000, List.of());
         String id = spec.containerId();
