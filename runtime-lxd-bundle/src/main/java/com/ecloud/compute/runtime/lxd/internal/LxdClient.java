@@ -1,6 +1,7 @@
 package com.ecloud.compute.runtime.lxd.internal;
 
 import java.io.BufferedInputStream;
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -157,51 +158,37 @@ final class LxdClient implements AutoCloseable {
     /** Opens one of an operation's WebSockets ({@code /1.0/operations/<id>/websocket?secret=…}) or the events'. */
     LxdWebSocket webSocket(String path) {
         try {
-            if (socket != null) return LxdWebSocket.open(new UnixLink(socket), "lxd", path, random);
-            return LxdWebSocket.open(new TlsLink(tls, endpoint.getHost(), port()), endpoint.getHost() + ":" + port(),
-                    path, random);
+            if (socket != null) return LxdWebSocket.open(unixLink(socket), "lxd", path, random);
+            return LxdWebSocket.open(tlsLink(tls, endpoint.getHost(), port()), endpoint.getHost() + ":" + port(), path,
+                    random);
         } catch (IOException e) {
             throw unreachable("WebSocket " + path.replaceAll("secret=[^&]*", "secret=…"), e);
         }
     }
 
-    /** A TLS connection to a remote LXD, with the client certificate. */
-    private static final class TlsLink implements LxdWebSocket.Link {
-        private final SSLSocket socket;
-        private final InputStream in;
-        private final OutputStream out;
-
-        TlsLink(SSLContext tls, String host, int port) throws IOException {
-            SSLSocket opened = (SSLSocket) tls.getSocketFactory().createSocket();
-            try {
-                opened.connect(new java.net.InetSocketAddress(host, port), 5000);
-                opened.startHandshake();
-                this.in = new BufferedInputStream(opened.getInputStream(), 64 * 1024);
-                this.out = opened.getOutputStream();
-            } catch (IOException e) {
-                opened.close();
-                throw e;
-            }
-            this.socket = opened;
-        }
-
-        @Override
-        public InputStream in() {
-            return in;
-        }
-
-        @Override
-        public OutputStream out() {
-            return out;
-        }
-
+    /** A WebSocket's byte streams and what closes them. */
+    private record StreamLink(InputStream in, OutputStream out, Closeable connection) implements LxdWebSocket.Link {
         @Override
         public void close() {
             try {
-                socket.close();
+                connection.close();
             } catch (IOException e) {
                 // closing: nothing to do about it
             }
+        }
+    }
+
+    /** A TLS connection to a remote LXD, with the client certificate. */
+    private static LxdWebSocket.Link tlsLink(SSLContext tls, String host, int port) throws IOException {
+        SSLSocket socket = (SSLSocket) tls.getSocketFactory().createSocket();
+        try {
+            socket.connect(new java.net.InetSocketAddress(host, port), 5000);
+            socket.startHandshake();
+            return new StreamLink(new BufferedInputStream(socket.getInputStream(), 64 * 1024), socket.getOutputStream(),
+                    socket);
+        } catch (IOException e) {
+            socket.close();
+            throw e;
         }
     }
 
@@ -210,58 +197,34 @@ final class LxdClient implements AutoCloseable {
      * reader and one writer at a time), not through {@code Channels.newInputStream}, whose streams share a lock
      * that a pending read holds, so a write would wait for the next frame from LXD.
      */
-    private static final class UnixLink implements LxdWebSocket.Link {
-        private final SocketChannel channel;
-        private final InputStream in;
-        private final OutputStream out;
-
-        UnixLink(Path socket) throws IOException {
-            this.channel = SocketChannel.open(UnixDomainSocketAddress.of(socket));
-            this.in = new BufferedInputStream(new InputStream() {
-                @Override
-                public int read() throws IOException {
-                    byte[] one = new byte[1];
-                    return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
-                }
-
-                @Override
-                public int read(byte[] buffer, int offset, int length) throws IOException {
-                    if (length == 0) return 0;
-                    return channel.read(ByteBuffer.wrap(buffer, offset, length));
-                }
-            }, 64 * 1024);
-            this.out = new OutputStream() {
-                @Override
-                public void write(int b) throws IOException {
-                    write(new byte[] {(byte) b}, 0, 1);
-                }
-
-                @Override
-                public void write(byte[] buffer, int offset, int length) throws IOException {
-                    ByteBuffer data = ByteBuffer.wrap(buffer, offset, length);
-                    while (data.hasRemaining()) channel.write(data);
-                }
-            };
-        }
-
-        @Override
-        public InputStream in() {
-            return in;
-        }
-
-        @Override
-        public OutputStream out() {
-            return out;
-        }
-
-        @Override
-        public void close() {
-            try {
-                channel.close();
-            } catch (IOException e) {
-                // closing: nothing to do about it
+    private static LxdWebSocket.Link unixLink(Path socket) throws IOException {
+        SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(socket));
+        InputStream in = new BufferedInputStream(new InputStream() {
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
             }
-        }
+
+            @Override
+            public int read(byte[] buffer, int offset, int length) throws IOException {
+                if (length == 0) return 0;
+                return channel.read(ByteBuffer.wrap(buffer, offset, length));
+            }
+        }, 64 * 1024);
+        OutputStream out = new OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] buffer, int offset, int length) throws IOException {
+                ByteBuffer data = ByteBuffer.wrap(buffer, offset, length);
+                while (data.hasRemaining()) channel.write(data);
+            }
+        };
+        return new StreamLink(in, out, channel);
     }
 
     /** Waits for an operation ({@code /1.0/operations/<id>}) to end; its metadata, or the typed failure. */
