@@ -299,6 +299,19 @@ class LxdRuntimeTest {
     }
 
     @Test
+    void theRootDiskIsCappedAtStorageGb() {
+        ContainerSpec spec = spec(1000, List.of()); // 1 GiB, no mount paths: everything written goes to the root disk
+        runtime.create(spec);
+        runtime.start(spec.containerId());
+        TestLxd.Result fill = TestLxd.exec(client, TestLxd.TEST_PREFIX + spec.containerId(), "sh", "-c",
+                "dd if=/dev/zero of=/big bs=1048576 count=1229 2>&1; echo rc=$?");
+        assertTrue(fill.stdout().contains("Disk quota exceeded"), fill::toString);
+        assertFalse(fill.stdout().contains("rc=0"), fill::toString);
+        long used = runtime.usage(spec.containerId()).rootfsUsedBytes();
+        assertTrue(used > 900L * 1024 * 1024 && used <= 1024L * 1024 * 1024, () -> "root disk use " + used);
+    }
+
+    @Test
     void anInitThatIgnoresTheStopSignalIsKilledAfterTheGrace() {
         ContainerSpec spec = spec(1000, List.of());
         String id = spec.containerId();
