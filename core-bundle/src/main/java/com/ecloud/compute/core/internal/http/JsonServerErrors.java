@@ -21,7 +21,9 @@ import com.fasterxml.jackson.core.io.JsonStringEncoder;
  * Makes Jetty's own refusals JSON too: a malformed request line, an ambiguous URI, headers over the limit are
  * answered by the server-level error handler before any servlet runs, in HTML by default. Felix HTTP gives no
  * other access to its Jetty server than connector factories, so this one installs the handler when Felix asks
- * it for a connector, and returns an in-memory connector that opens no port.
+ * it for a connector (for every Jetty server it starts, also after a reconfiguration), and returns an in-memory
+ * connector that opens no port and takes itself off the server once started: Felix HTTP describes every connector
+ * of a restarted server as a network endpoint and fails on any other kind, leaving no HTTP service at all.
  */
 @Component(service = ConnectorFactory.class)
 public class JsonServerErrors implements ConnectorFactory {
@@ -29,7 +31,20 @@ public class JsonServerErrors implements ConnectorFactory {
     @Override
     public Connector createConnector(Server server) {
         server.setErrorHandler(new JsonErrorHandler());
-        return new LocalConnector(server);
+        return new SelfRemovingConnector(server);
+    }
+
+    /** Felix HTTP adds and starts it; it only leaves again (its job, the error handler, is done). */
+    static final class SelfRemovingConnector extends LocalConnector {
+        SelfRemovingConnector(Server server) {
+            super(server);
+        }
+
+        @Override
+        protected void doStart() throws Exception {
+            super.doStart();
+            getServer().removeConnector(this);
+        }
     }
 
     /** Writes {"error": "..."} with the status Jetty chose; never a stack trace. */
