@@ -1,31 +1,25 @@
 package com.ecloud.compute.bench;
 
 import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URLEncoder;
-import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
- * The Docker Engine API (version {@value #VERSION}) over its unix socket: one connection per request, HTTP/1.1
- * with {@code Connection: close}, bodies with Content-Length or chunked. Every request has a deadline: a
- * watchdog closes the socket when it passes.
+ * The Docker Engine API (version {@value #VERSION}) over its unix socket ({@link UnixHttp}: one connection per
+ * request, each with a deadline).
  */
 final class DockerEngine {
 
@@ -42,14 +36,10 @@ final class DockerEngine {
         }
     }
 
-    private final UnixDomainSocketAddress address;
-    private final ScheduledExecutorService watchdog;
-    private final Duration timeout;
+    private final UnixHttp http;
 
     DockerEngine(Path socket, ScheduledExecutorService watchdog, Duration timeout) {
-        this.address = UnixDomainSocketAddress.of(socket);
-        this.watchdog = watchdog;
-        this.timeout = timeout;
+        this.http = new UnixHttp(socket, watchdog, timeout, "docker", "/v" + VERSION);
     }
 
     Reply get(String path) throws IOException {
@@ -80,30 +70,8 @@ final class DockerEngine {
 
     /** Any request, with a body of any type (null: none); a HEAD answer has no body. */
     BinaryReply exchange(String method, String path, String contentType, byte[] requestBody) throws IOException {
-        try (SocketChannel channel = SocketChannel.open(address)) {
-            ScheduledFuture<?> guard = watchdog.schedule(() -> closeQuietly(channel), timeout.toMillis(),
-                    TimeUnit.MILLISECONDS);
-            try {
-                sendRequest(channel, method, path, contentType, requestBody);
-                InputStream in = new BufferedInputStream(Channels.newInputStream(channel));
-                Head head = readHead(in);
-                byte[] body;
-                if (method.equals("HEAD") || head.status == 204 || head.status == 304) {
-                    body = new byte[0];
-                } else if (head.chunked) {
-                    ByteArrayOutputStream out = new ByteArrayOutputStream();
-                    readChunks(in, chunk -> out.write(chunk, 0, chunk.length));
-                    body = out.toByteArray();
-                } else if (head.contentLength >= 0) {
-                    body = in.readNBytes(head.contentLength);
-                } else {
-                    body = in.readAllBytes();
-                }
-                return new BinaryReply(head.status, body);
-            } finally {
-                guard.cancel(false);
-            }
-        }
+        UnixHttp.Reply reply = http.exchange(method, path, contentType, requestBody, Map.of());
+        return new BinaryReply(reply.status(), reply.body());
     }
 
     /**
@@ -112,19 +80,15 @@ final class DockerEngine {
      * channel; the head is read byte by byte, so nothing after it is consumed.
      */
     SocketChannel upgrade(String path, String jsonBody) throws IOException {
-        SocketChannel channel = SocketChannel.open(address);
-        ScheduledFuture<?> guard = watchdog.schedule(() -> closeQuietly(channel), timeout.toMillis(),
-                TimeUnit.MILLISECONDS);
+        SocketChannel channel = http.open();
+        ScheduledFuture<?> guard = http.deadline(channel);
         try {
-            byte[] body = jsonBody.getBytes(StandardCharsets.UTF_8);
-            String head = "POST /v" + VERSION + path + " HTTP/1.1\r\nHost: docker\r\n"
-                    + "Content-Type: application/json\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
-                    + "Content-Length: " + body.length + "\r\n\r\n";
-            ByteBuffer out = ByteBuffer.allocate(head.length() + body.length);
-            out.put(head.getBytes(StandardCharsets.ISO_8859_1)).put(body).flip();
-            while (out.hasRemaining()) channel.write(out);
-            Head reply = readHead(Channels.newInputStream(channel));
-            if (reply.status != 101 && reply.status != 200) throw new IOException("upgrade: engine answered " + reply.status);
+            http.send(channel, "POST", path, "application/json", jsonBody.getBytes(StandardCharsets.UTF_8),
+                    Map.of("Connection", "Upgrade", "Upgrade", "tcp"));
+            UnixHttp.Head reply = UnixHttp.readHead(Channels.newInputStream(channel));
+            if (reply.status() != 101 && reply.status() != 200) {
+                throw new IOException("upgrade: engine answered " + reply.status());
+            }
             return channel;
         } catch (IOException | RuntimeException e) {
             channel.close();
@@ -144,7 +108,7 @@ final class DockerEngine {
         AtomicReference<SocketChannel> current = new AtomicReference<>();
         Thread reader = new Thread(() -> {
             for (int attempt = 0; attempt <= MAX_RECONNECTS && !closed.get(); attempt++) {
-                try (SocketChannel channel = SocketChannel.open(address)) {
+                try (SocketChannel channel = http.open()) {
                     current.set(channel);
                     if (closed.get()) return;
                     follow(channel, onEvent);
@@ -172,12 +136,12 @@ final class DockerEngine {
 
     private void follow(SocketChannel channel, Consumer<Map<String, Object>> onEvent) throws IOException {
         String filters = encode("{\"type\":[\"container\"]}");
-        sendRequest(channel, "GET", "/events?filters=" + filters, null, null);
+        http.send(channel, "GET", "/events?filters=" + filters, null, null, Map.of());
         InputStream in = new BufferedInputStream(Channels.newInputStream(channel));
-        Head head = readHead(in);
-        if (head.status != 200) throw new IOException("events: engine answered " + head.status);
+        UnixHttp.Head head = UnixHttp.readHead(in);
+        if (head.status() != 200) throw new IOException("events: engine answered " + head.status());
         StringBuilder pending = new StringBuilder();
-        ChunkSink onChunk = chunk -> {
+        UnixHttp.ChunkSink onChunk = chunk -> {
             pending.append(new String(chunk, StandardCharsets.UTF_8));
             int newline;
             while ((newline = pending.indexOf("\n")) >= 0) {
@@ -186,94 +150,11 @@ final class DockerEngine {
                 if (!line.isEmpty()) onEvent.accept(Json.object(line));
             }
         };
-        if (head.chunked) {
-            readChunks(in, onChunk);
+        if (head.chunked()) {
+            UnixHttp.readChunks(in, onChunk);
         } else {
             byte[] buffer = new byte[8192];
             for (int n; (n = in.read(buffer)) > 0; ) onChunk.accept(java.util.Arrays.copyOf(buffer, n));
-        }
-    }
-
-    private void sendRequest(SocketChannel channel, String method, String path, String contentType, byte[] requestBody)
-            throws IOException {
-        byte[] body = requestBody == null ? new byte[0] : requestBody;
-        StringBuilder head = new StringBuilder()
-                .append(method).append(" /v").append(VERSION).append(path).append(" HTTP/1.1\r\n")
-                .append("Host: docker\r\n")
-                .append("Connection: close\r\n");
-        if (contentType != null) head.append("Content-Type: ").append(contentType).append("\r\n");
-        if (requestBody != null || !(method.equals("GET") || method.equals("HEAD"))) {
-            head.append("Content-Length: ").append(body.length).append("\r\n");
-        }
-        head.append("\r\n");
-        ByteBuffer out = ByteBuffer.allocate(head.length() * 3 + body.length);
-        out.put(head.toString().getBytes(StandardCharsets.UTF_8)).put(body).flip();
-        while (out.hasRemaining()) channel.write(out);
-    }
-
-    private record Head(int status, boolean chunked, int contentLength) {
-    }
-
-    private static Head readHead(InputStream in) throws IOException {
-        String statusLine = readLine(in);
-        String[] parts = statusLine.split(" ", 3);
-        if (parts.length < 2 || !parts[0].startsWith("HTTP/")) throw new IOException("not HTTP: " + statusLine);
-        int status = Integer.parseInt(parts[1]);
-        boolean chunked = false;
-        int length = -1;
-        for (int i = 0; i < 200; i++) {
-            String line = readLine(in);
-            if (line.isEmpty()) return new Head(status, chunked, length);
-            int colon = line.indexOf(':');
-            if (colon < 0) continue;
-            String name = line.substring(0, colon).trim().toLowerCase(Locale.ROOT);
-            String value = line.substring(colon + 1).trim();
-            if (name.equals("transfer-encoding") && value.toLowerCase(Locale.ROOT).contains("chunked")) chunked = true;
-            if (name.equals("content-length")) length = Integer.parseInt(value);
-        }
-        throw new IOException("too many header lines");
-    }
-
-    private interface ChunkSink {
-        void accept(byte[] chunk) throws IOException;
-    }
-
-    private static void readChunks(InputStream in, ChunkSink sink) throws IOException {
-        while (true) {
-            String sizeLine = readLine(in);
-            int semicolon = sizeLine.indexOf(';');
-            int size = Integer.parseInt((semicolon < 0 ? sizeLine : sizeLine.substring(0, semicolon)).trim(), 16);
-            if (size == 0) {
-                readLine(in); // the empty line after the last chunk (no trailers from the engine)
-                return;
-            }
-            byte[] chunk = in.readNBytes(size);
-            if (chunk.length < size) throw new IOException("truncated chunk");
-            readLine(in);
-            sink.accept(chunk);
-        }
-    }
-
-    private static String readLine(InputStream in) throws IOException {
-        ByteArrayOutputStream line = new ByteArrayOutputStream();
-        for (int i = 0; i < 64 * 1024; i++) {
-            int b = in.read();
-            if (b < 0) throw new IOException("connection closed");
-            if (b == '\n') {
-                byte[] bytes = line.toByteArray();
-                int n = bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
-                return new String(bytes, 0, n, StandardCharsets.ISO_8859_1);
-            }
-            line.write(b);
-        }
-        throw new IOException("header line too long");
-    }
-
-    private static void closeQuietly(Closeable c) {
-        try {
-            c.close();
-        } catch (IOException ignored) {
-            // the deadline passed: the request fails with the closed channel
         }
     }
 }
