@@ -56,7 +56,7 @@ public final class StreamsBench {
     private static final int WARMUP_KEYS = 10;
     private static final byte CTRL_U = 0x15;
     /**
-     * The shell the platform's terminal runs: runtime-docker-bundle DockerRuntime.LOGIN_SHELL (the user's login
+     * The shell the platform's terminal runs: the API's ExecSpec.LOGIN_SHELL (the user's login
      * shell from /etc/passwd, /bin/sh otherwise, in $HOME), so that both sides type into the same program.
      */
     private static final String LOGIN_SHELL = "u=$(id -un 2>/dev/null || echo root); "

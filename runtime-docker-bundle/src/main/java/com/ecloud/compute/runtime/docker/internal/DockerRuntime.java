@@ -175,10 +175,6 @@ public final class DockerRuntime implements ContainerRuntime, AutoCloseable {
     /** Keeps an image without a command running; ends at once on SIGTERM (which the init passes on). */
     static final String IDLE = "trap 'exit 0' TERM; while :; do sleep 3600 & wait $!; done";
     private static final Set<String> INTERACTIVE_SHELLS = Set.of("sh", "bash", "ash", "dash", "zsh", "ksh", "mksh");
-    /** The login shell of the exec's user, started in its home directory. */
-    static final String LOGIN_SHELL = "u=$(id -un 2>/dev/null || echo root); "
-            + "s=$(grep \"^$u:\" /etc/passwd 2>/dev/null | cut -d: -f7); [ -x \"$s\" ] || s=/bin/sh; "
-            + "cd \"${HOME:-/}\" 2>/dev/null; exec \"$s\" -l";
 
     /** This platform's id; null: no scoping. */
     private final String platformId;
@@ -696,7 +692,7 @@ public final class DockerRuntime implements ContainerRuntime, AutoCloseable {
     @Override
     public ExecSession exec(String containerId, ExecSpec spec, ExecListener listener) {
         requireValidId(containerId);
-        List<String> command = spec.command().isEmpty() ? List.of("/bin/sh", "-c", LOGIN_SHELL) : spec.command();
+        List<String> command = spec.argv();
         List<String> env = new ArrayList<>();
         spec.env().forEach((k, v) -> env.add(k + "=" + v));
         ExecCreateCmdResponse created = call("exec in " + containerId, () -> client.execCreateCmd(NAME_PREFIX + containerId)

@@ -187,10 +187,6 @@ public final class LxdRuntime implements ContainerRuntime, AutoCloseable {
     private static final Pattern CONTAINER_ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,40}");
     private static final Pattern MOUNT_PATH = Pattern.compile("(/[A-Za-z0-9._@+-]+)+");
     private static final List<String> SYSTEM_PATHS = List.of("/proc", "/sys", "/dev");
-    /** The login shell of the exec's user, started in its home directory (as on the Docker runtime). */
-    static final String LOGIN_SHELL = "u=$(id -un 2>/dev/null || echo root); "
-            + "s=$(grep \"^$u:\" /etc/passwd 2>/dev/null | cut -d: -f7); [ -x \"$s\" ] || s=/bin/sh; "
-            + "cd \"${HOME:-/}\" 2>/dev/null; exec \"$s\" -l";
     /** LXD's "never" for last_used_at. */
     private static final Instant NEVER = Instant.EPOCH;
 
@@ -787,7 +783,7 @@ public final class LxdRuntime implements ContainerRuntime, AutoCloseable {
         if (!"Running".equals(instance.path("status").asText())) {
             throw new RuntimeRejectedException("container " + containerId + " is not running");
         }
-        List<String> command = spec.command().isEmpty() ? List.of("/bin/sh", "-c", LOGIN_SHELL) : spec.command();
+        List<String> command = spec.argv();
         String marker = UUID.randomUUID().toString();
         Map<String, String> environment = new LinkedHashMap<>(spec.env());
         environment.put(LxdExecSession.SESSION_VARIABLE, marker);
