@@ -1,8 +1,9 @@
 package com.ecloud.compute.runtime.lxd.internal;
 
+import com.ecloud.compute.runtime.contract.RecordingExecListener;
+
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
-import com.ecloud.compute.api.runtime.ExecListener;
 
 import com.ecloud.compute.api.runtime.ExecSpec;
 
@@ -385,37 +386,16 @@ class LxdRuntimeTest {
     }
 
     @Test
-    void execNeedsARunningContainerAndLeavesNoSessionBehind() throws Exception {
+    void execNeedsARunningContainerAndMarksItsProcesses() throws Exception {
         ContainerSpec spec = spec(1000, List.of());
         runtime.create(spec);
         assertThrows(RuntimeRejectedException.class, () -> runtime.exec(spec.containerId(),
-                new ExecSpec(List.of("true"), false, 0, 0, Map.of()), new ExecListener() {
-                    @Override
-                    public void onOutput(byte[] data, boolean stderr) {
-                    }
-
-                    @Override
-                    public void onExit(Integer exitCode, Throwable error) {
-                    }
-                }));
+                new ExecSpec(List.of("true"), false, 0, 0, Map.of()), new RecordingExecListener()));
         runtime.start(spec.containerId());
-        java.util.concurrent.CompletableFuture<Integer> exit = new java.util.concurrent.CompletableFuture<>();
-        StringBuilder out = new StringBuilder();
+        RecordingExecListener marker = new RecordingExecListener();
         runtime.exec(spec.containerId(), new ExecSpec(List.of("sh", "-c", "echo $" + LxdExecSession.SESSION_VARIABLE),
-                false, 0, 0, Map.of()), new ExecListener() {
-                    @Override
-                    public synchronized void onOutput(byte[] data, boolean stderr) {
-                        out.append(new String(data, java.nio.charset.StandardCharsets.UTF_8));
-                    }
-
-                    @Override
-                    public void onExit(Integer exitCode, Throwable error) {
-                        exit.complete(exitCode);
-                    }
-                });
-        assertEquals(0, exit.get(60, java.util.concurrent.TimeUnit.SECONDS));
-        synchronized (out) {
-            assertTrue(out.toString().trim().matches("[0-9a-f-]{36}"), () -> "the session marker: " + out);
-        }
+                false, 0, 0, Map.of()), marker);
+        assertEquals(0, marker.awaitExit(Duration.ofSeconds(60)));
+        assertTrue(marker.stdout().trim().matches("[0-9a-f-]{36}"), () -> "the session marker: " + marker.stdout());
     }
 }
