@@ -181,7 +181,7 @@ final class LxdExecSession implements ExecSession {
         try {
             if (finished.getCount() > 0) {
                 try {
-                    lxd.run(instance, List.of("sh", "-c", killSessionScript(marker)));
+                    lxd.runQuietly(instance, List.of("sh", "-c", killSessionScript(marker)));
                 } catch (RuntimeFailure e) {
                     LOG.debug("exec {}: killing its processes failed: {}", operation, e.toString());
                 }
