@@ -29,14 +29,8 @@ for arg in "$@"; do
   esac
 done
 
-[ "$(id -u)" = 0 ] || die "must run as root"
-
-# One run at a time (two engineers or CI steps may call this concurrently). Daemons started
-# below get `9>&-` so that they do not inherit (and keep holding) this lock.
-exec 9>/run/lock/ecloud-host-services.flock
-flock -w 300 9 || die "another host-services.sh is still running (lock /run/lock/ecloud-host-services.flock)"
-
-export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1
+# One run at a time (two engineers or CI steps may call this concurrently); daemons below get `9>&-`.
+one_run_at_a_time host-services 300
 
 DOCKERD_LOG=/var/log/ecloud-dockerd.log
 DOCKERD_PIDFILE=/var/run/docker.pid     # dockerd's default --pidfile

@@ -59,3 +59,12 @@ install_packages() {
   [ "$rc" = 0 ] || die "apt-get failed (exit $rc) installing ${missing[*]}"
   log "packages: installed ${missing[*]}"
 }
+
+# one_run_at_a_time NAME SECONDS: root only, and one run of scripts/NAME.sh at a time: an exclusive lock held on
+# fd 9 for the script's life (daemons it starts must get `9>&-`, or they would keep holding it). apt-get asks nothing.
+one_run_at_a_time() {
+  [ "$(id -u)" = 0 ] || die "must run as root"
+  exec 9>"/run/lock/ecloud-$1.flock"
+  flock -w "$2" 9 || die "another $1.sh is still running (lock /run/lock/ecloud-$1.flock)"
+  export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1
+}

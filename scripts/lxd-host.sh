@@ -41,13 +41,8 @@ for arg in "$@"; do
   esac
 done
 
-[ "$(id -u)" = 0 ] || die "must run as root"
-
-# One run at a time. The daemon started below gets `9>&-` so that it does not hold this lock.
-exec 9>/run/lock/ecloud-lxd-host.flock
-flock -w 600 9 || die "another lxd-host.sh is still running (lock /run/lock/ecloud-lxd-host.flock)"
-
-export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1
+# One run at a time; the daemon started below gets `9>&-` so that it does not hold the lock.
+one_run_at_a_time lxd-host 600
 
 LXD_DIR=/var/lib/lxd                       # Debian's lxd (not the snap's /var/snap/lxd/common/lxd)
 LXD_SOCKET=$LXD_DIR/unix.socket
