@@ -45,24 +45,14 @@ class HotSwapIT {
     }
 
     static String gogo(String command) {
-        OpenSsh.Result r = ssh.ssh(OPERATOR_KEY.identity(), "operator", command);
-        assertEquals(0, r.exitCode(), r::describe);
-        return r.stdout();
-    }
-
-    /** The bundle id of the Docker runtime plugin, from {@code lb -s}. */
-    static String dockerRuntimeBundle() {
-        for (String line : gogo("lb -s").split("\n")) {
-            if (line.contains("com.ecloud.compute.runtime.docker")) return line.trim().split("\\s*\\|")[0].trim();
-        }
-        throw new AssertionError("no Docker runtime bundle in lb -s");
+        return OPERATOR_KEY.gogo(ssh, command);
     }
 
     @Test
     void theDockerRuntimeIsStoppedUpdatedAndStartedUnderLoad() throws Exception {
         Api alice = platform.get().newUserApi("swap-alice");
         String id = Fixtures.runningBusybox(alice, "kept");
-        String bundle = dockerRuntimeBundle();
+        String bundle = OPERATOR_KEY.bundleId(ssh, "com.ecloud.compute.runtime.docker");
 
         Map<Integer, AtomicInteger> answers = new ConcurrentHashMap<>();
         Map<Integer, String> examples = new ConcurrentHashMap<>();

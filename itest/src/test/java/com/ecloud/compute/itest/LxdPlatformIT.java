@@ -106,9 +106,7 @@ class LxdPlatformIT {
     }
 
     static String gogo(String command) {
-        OpenSsh.Result r = operator.ssh(OPERATOR_KEY.identity(), "operator", command);
-        assertEquals(0, r.exitCode(), r::describe);
-        return r.stdout();
+        return OPERATOR_KEY.gogo(operator, command);
     }
 
     @Test
@@ -194,11 +192,7 @@ class LxdPlatformIT {
     @Test
     @Order(7)
     void withTheLxdPluginStoppedNewContainersGoToDockerAndItsOwnWaitForIt() {
-        String bundle = null;
-        for (String line : gogo("lb -s").split("\n")) {
-            if (line.contains("com.ecloud.compute.runtime.lxd")) bundle = line.trim().split("\\s*\\|")[0].trim();
-        }
-        assertTrue(bundle != null && bundle.matches("\\d+"), "the LXD runtime bundle in lb -s");
+        String bundle = OPERATOR_KEY.bundleId(operator, "com.ecloud.compute.runtime.lxd");
         gogo("stop " + bundle);
         try {
             Poll.until("the LXD host gone from compute:hosts", STEP, Duration.ofMillis(500), () -> gogo("compute:hosts"),

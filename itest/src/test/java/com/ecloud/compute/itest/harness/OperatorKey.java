@@ -39,4 +39,20 @@ public record OperatorKey(Path keys, OpenSsh.Identity identity, int port) {
         OpenSsh.awaitListening(port, Duration.ofSeconds(60));
         return new OpenSsh("127.0.0.1", port, keys.resolve("known_hosts"));
     }
+
+    /** Runs one shell command through {@code client} as the operator; its output, failing when it failed. */
+    public String gogo(OpenSsh client, String command) {
+        OpenSsh.Result r = client.ssh(identity, "operator", command);
+        org.junit.jupiter.api.Assertions.assertEquals(0, r.exitCode(), r::describe);
+        return r.stdout();
+    }
+
+    /** The id of the bundle with this symbolic name, from Felix's {@code lb -s}. */
+    public String bundleId(OpenSsh client, String symbolicName) {
+        for (String line : gogo(client, "lb -s").split("\n")) {
+            String[] columns = line.trim().split("\\s*\\|");
+            if (columns.length >= 4 && columns[3].trim().startsWith(symbolicName + " ")) return columns[0].trim();
+        }
+        throw new AssertionError("no bundle " + symbolicName + " in lb -s");
+    }
 }
