@@ -137,7 +137,7 @@ final class LxdClient implements AutoCloseable {
     }
 
     /**
-     * Sends a request that answers with an operation (exec, console) and returns its envelope without waiting:
+     * Sends a request that answers with an operation (exec in WebSocket mode) and returns its envelope without waiting:
      * {@code operation} names it, {@code metadata.metadata} holds what it offers (e.g. WebSocket secrets).
      */
     JsonNode startOperation(String path, Object body) {

@@ -4,7 +4,7 @@ import java.nio.file.Path;
 
 /**
  * The whole runtime contract against LXD as a remote server: every request over HTTPS with a client certificate,
- * every exec, console and event stream a WebSocket over TLS (this machine's daemon on {@value TestLxdRemote#URL},
+ * every exec and the event stream a WebSocket over TLS, the console read over HTTPS (this machine's daemon on {@value TestLxdRemote#URL},
  * its unix socket unused by the runtime under test).
  */
 class LxdRemoteRuntimeContractTest extends LxdRuntimeContractTest {
