@@ -4,8 +4,8 @@ import java.nio.file.Path;
 
 /**
  * The whole runtime contract against LXD as a remote server: every request over HTTPS with a client certificate,
- * every exec and the event stream a WebSocket over TLS, the console read over HTTPS (this machine's daemon on {@value TestLxdRemote#URL},
- * its unix socket unused by the runtime under test).
+ * every exec and the event stream a WebSocket over TLS, the console read over HTTPS (this machine's daemon on
+ * {@value TestLxdRemote#URL}, its unix socket unused by the runtime under test).
  */
 class LxdRemoteRuntimeContractTest extends LxdRuntimeContractTest {
 
