@@ -66,19 +66,18 @@ final class LxdExecSession implements ExecSession {
         this.listener = listener;
         this.onFinished = onFinished;
         JsonNode fds = operationEnvelope.path("metadata").path("metadata").path("fds");
+        this.outputsOpen = new AtomicInteger(tty ? 1 : 2);
         try {
+            // each socket is read from the moment it is connected, as LXD's own client does: LXD pings every socket
+            // at once, and with readers started only after the last connect, a process that ended at once lost its
+            // output now and then (measured: 13 of 150 `sh -c 'echo $X'` without a tty)
             this.control = connect(fds, "control");
-            this.stdin = connect(fds, "0");
-            LxdWebSocket stdout = tty ? stdin : connect(fds, "1");
-            LxdWebSocket stderr = tty ? null : connect(fds, "2");
-            this.outputsOpen = new AtomicInteger(tty ? 1 : 2);
             reader("control", control, false, false);
-            if (tty) {
-                reader("tty", stdin, true, false);
-            } else {
-                reader("stdin", stdin, false, false);
-                reader("stdout", stdout, true, false);
-                reader("stderr", stderr, true, true);
+            this.stdin = connect(fds, "0");
+            reader(tty ? "tty" : "stdin", stdin, tty, false);
+            if (!tty) {
+                reader("stdout", connect(fds, "1"), true, false);
+                reader("stderr", connect(fds, "2"), true, true);
             }
         } catch (RuntimeException e) {
             sockets.forEach(LxdWebSocket::close);
